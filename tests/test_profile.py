@@ -1,0 +1,53 @@
+"""Profile loading: the shipped profile is valid, and every kind of mistake names file and key."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from portal_crawler.profile import ProfileError, load_profile, parse_profile
+
+
+def shipped() -> dict:
+    return tomllib.loads((resources.files("portal_crawler.profiles") / "mps.toml").read_text())
+
+
+def test_mps_profile_covers_both_hosts_schemes_and_templates() -> None:
+    profile = load_profile("mps")
+    assert set(profile.hosts) == {"en.bocongan.gov.vn", "en.mps.gov.vn"}
+    assert [t.name for t in profile.templates] == ["legacy", "current"]
+    assert [t.name for t in profile.listing_templates] == ["legacy", "current"]
+    assert any(p.search("/news-and-events.html") for p in profile.urls.listing)
+    assert any(p.search("/news.html") for p in profile.urls.listing)
+
+
+@pytest.mark.parametrize(
+    "mutate, key",
+    [
+        (lambda d: d["urls"].__setitem__("article", ["^/(?P<id>t\\d+"]), "urls.article[0]"),
+        (lambda d: d["urls"].__setitem__("article", ["^/no-id-group$"]), "urls.article[0]"),
+        (lambda d: d["templates"][1].__setitem__("title", "h1[[["), "templates[1].title"),
+        (lambda d: d["templates"][0].pop("body"), "templates[0].body"),
+        (lambda d: d["listing_templates"][0].__setitem__("item", 3), "listing_templates[0].item"),
+        (lambda d: d.__setitem__("hosts", "en.mps.gov.vn"), "hosts"),
+        (lambda d: d["templates"][1].__setitem__("name", "legacy"), "templates"),
+    ],
+)
+def test_bad_profile_names_file_and_key(mutate, key: str) -> None:
+    data = shipped()
+    mutate(data)
+    with pytest.raises(ProfileError) as caught:
+        parse_profile(data, "profiles/broken.toml")
+    assert str(caught.value).startswith(f"profiles/broken.toml: {key}:")
+
+
+def test_unknown_profile_and_bad_toml(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match="no such profile"):
+        load_profile("nosuchportal")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("name = [unclosed\n")
+    with pytest.raises(ProfileError, match=f"{broken}: not valid TOML"):
+        load_profile(str(broken))
