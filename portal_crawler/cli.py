@@ -1,0 +1,114 @@
+"""The `portal-crawler` command: thin click commands over the library.
+
+Every error a user can cause becomes one line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import click
+
+from portal_crawler import __version__
+from portal_crawler.catalogue import CatalogueError
+from portal_crawler.lock import LockHeld
+from portal_crawler.profile import ProfileError
+
+DEFAULT_ARCHIVE = "archive"
+
+
+class UsageError(click.ClickException):
+    exit_code = 2
+
+
+def archive_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--archive DIR, defaulting to $PORTAL_ARCHIVE or ./archive."""
+    return click.option(
+        "--archive", "archive", type=click.Path(file_okay=False, path_type=Path),
+        default=lambda: os.environ.get("PORTAL_ARCHIVE", DEFAULT_ARCHIVE), show_default="$PORTAL_ARCHIVE or ./archive",
+        help="Archive directory (warc/, catalogue.db, logs/).",
+    )(func)
+
+
+def _check_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"bad --start-url {url!r}: give an absolute http(s) URL")
+    return url
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="portal-crawler")
+def cli() -> None:
+    """Archive the MPS English news portal as WARC captures with a SQLite catalogue."""
+
+
+@cli.command()
+@archive_option
+@click.option("--profile", default="mps", show_default=True, help="Site profile name or TOML path.")
+@click.option("--start-url", "start_urls", multiple=True, help="Start here instead of the profile's start URLs (repeatable).")
+@click.option("--full", is_flag=True, help="Walk every listing page and fetch every article.")
+@click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many listing pages.")
+@click.option("--recheck-days", type=click.IntRange(min=0), help="Re-fetch articles published in the last D days.")
+@click.option("--fast", is_flag=True, envvar="PORTAL_FAST", help="Lift politeness limits (for the replica on loopback only).")
+def crawl(archive: Path, profile: str, start_urls: tuple[str, ...], full: bool, max_pages: int | None,
+          recheck_days: int | None, fast: bool) -> None:
+    """One crawl run: incremental unless --full; prints a one-line summary.
+
+    Exit 0 when everything wanted was archived, 1 when some fetches failed,
+    2 on bad usage or configuration, 75 when another run holds the archive.
+
+    Example: portal-crawler crawl --archive /srv/mps-archive
+    """
+    from portal_crawler.run import CrawlOptions, run_crawl
+
+    options = CrawlOptions(archive=archive, profile=profile, start_urls=[_check_url(u) for u in start_urls],
+                           full=full, max_pages=max_pages, recheck_days=recheck_days, fast=fast)
+    result = run_crawl(options)
+    click.echo(result.summary())
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--articles", type=click.IntRange(min=0), default=200, show_default=True, help="Generated articles besides the five seeds.")
+@click.option("--layout", type=click.Choice(["legacy", "current"]), default="legacy", show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the article generator.")
+def replica(port: int, host: str, articles: int, layout: str, seed: int) -> None:
+    """Serve the replica portal until stopped (Ctrl-C).
+
+    Example: portal-crawler replica --port 8080 --articles 2000 --layout current
+    """
+    from portal_crawler.replica import ReplicaConfig, serve
+
+    serve(ReplicaConfig(articles=articles, layout=layout, seed=seed, host=host, port=port))
+
+
+@cli.command()
+@archive_option
+@click.option("--articles", type=click.IntRange(min=0), default=200, show_default=True)
+def demo(archive: Path, articles: int) -> None:
+    """Start the replica on a free port, crawl it, show where the archive is and three articles.
+
+    Example: portal-crawler demo --archive demo-archive
+    """
+    from portal_crawler.demo import run_demo
+
+    sys.exit(run_demo(archive, articles))
+
+
+def main() -> None:
+    """Entry point: library errors become one line on stderr."""
+    try:
+        cli(standalone_mode=True)
+    except LockHeld as exc:
+        click.echo(f"portal-crawler: {exc}", err=True)
+        sys.exit(75)
+    except (ProfileError, CatalogueError) as exc:
+        click.echo(f"portal-crawler: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,58 @@
+"""Scrapy settings for portal-crawler: politeness, retries, middleware and pipeline order.
+
+Defaults are for the live portal: robots.txt obeyed, AutoThrottle on, at most two
+requests at a time per host, an identifying User-Agent. Tests and benchmarks
+lift the politeness for the replica with PORTAL_FAST=1 (see portal_crawler.run).
+"""
+
+from portal_crawler import __version__
+
+BOT_NAME = "portal-crawler"
+SPIDER_MODULES = ["portal_crawler.spiders"]
+NEWSPIDER_MODULE = "portal_crawler.spiders"
+
+# -- identity and politeness (live portal) -----------------------------------
+CONTACT_URL = "https://github.com/portal-crawler/portal-crawler"
+USER_AGENT = f"portal-crawler/{__version__} (web archive of the MPS English portal; +{CONTACT_URL})"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# -- faults ------------------------------------------------------------------
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+REDIRECT_ENABLED = True
+
+# -- order: a frontier that stays small (articles before listings) ------------
+DEPTH_PRIORITY = 0
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+# -- the archive ---------------------------------------------------------------
+EXTENSIONS = {
+    "portal_crawler.archiving.WarcCaptureExtension": 100,
+}
+ITEM_PIPELINES = {
+    "portal_crawler.pipelines.ValidatePipeline": 100,
+    "portal_crawler.pipelines.CataloguePipeline": 300,
+}
+PORTAL_ARCHIVE_DIR = "archive"
+PORTAL_PROFILE = "mps"
+PORTAL_WARC_MAX_SIZE = 1_000_000_000
+PORTAL_COMMIT_EVERY = 200          # catalogue rows per transaction (WARC synced before each commit)
+PORTAL_COMMIT_SECONDS = 2.0
+
+LOG_LEVEL = "INFO"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,198 @@
+"""The portal spider: listing pages to article pages, driven by a site profile.
+
+`scrapy crawl portal -a profile=mps [-a start_url=URL] [-a full=1]` works from
+the project root; `portal-crawler crawl` runs the same spider. Listing URLs are
+canonicalised (last Page value wins) and article URLs by ID, so neither the
+pager trap nor slug/host/tracking variants can grow the frontier.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterable, Iterator
+from urllib.parse import urlsplit
+
+import scrapy
+from parsel import Selector
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from portal_crawler.archiving import ArchiveSession, iso
+from portal_crawler.extract import extract
+from portal_crawler.items import Article
+from portal_crawler.profile import ListingTemplate, Profile, load_profile
+from portal_crawler.urls import UrlInfo, UrlRules
+
+PRIORITY = {"requisite": 30, "article": 20, "listing": 0}
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _flag(value: Any) -> bool:
+    return value is True or str(value).lower() in _TRUE
+
+
+class PortalSpider(scrapy.Spider):
+    name = "portal"
+
+    def __init__(self, profile: str | Profile = "mps", start_url: str | Iterable[str] | None = None,
+                 full: Any = False, max_pages: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.profile = profile if isinstance(profile, Profile) else load_profile(profile)
+        urls = [start_url] if isinstance(start_url, str) else list(start_url or [])
+        self.start_urls = [u for s in urls for u in s.split(",") if u] or list(self.profile.start_urls)
+        self.full = _flag(full)
+        self.max_pages = int(max_pages) if max_pages not in (None, "") else None
+        extra_hosts = tuple(urlsplit(u).netloc.lower() for u in self.start_urls)
+        self.rules = UrlRules(self.profile, extra_hosts)
+        self.seen_ids: set[str] = set()
+        self.listing_pages = 0
+        self.failed: list[str] = []
+        self._requisites_seen: set[str] = set()
+        self.archive: ArchiveSession | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> "PortalSpider":
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        if settings.getbool("PORTAL_ARCHIVE_ENABLED", True):
+            spider.archive = ArchiveSession(
+                Path(settings.get("PORTAL_ARCHIVE_DIR", "archive")), spider.profile,
+                "full" if spider.full else "incremental",
+                max_warc_size=settings.getint("PORTAL_WARC_MAX_SIZE"),
+                commit_every=settings.getint("PORTAL_COMMIT_EVERY"),
+                commit_seconds=settings.getfloat("PORTAL_COMMIT_SECONDS"),
+                take_lock=not settings.getbool("PORTAL_LOCK_HELD"),
+            )
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.start_urls:
+            request = self._request(self.rules.classify(url), meta={"start": True})
+            if request is not None:
+                yield request
+
+    # -- requests ----------------------------------------------------------
+    def _request(self, info: UrlInfo, meta: dict[str, Any] | None = None) -> scrapy.Request | None:
+        if not self.rules.allowed(info.url):
+            return None
+        if info.kind == "article":
+            if info.article_id in self.seen_ids:
+                return None
+            self.seen_ids.add(info.article_id)
+            callback = self.parse_article
+        elif info.kind == "listing":
+            callback = self.parse_listing
+        elif info.kind == "requisite":
+            callback = self.parse_requisite
+        else:
+            callback = self.parse_listing if (meta or {}).get("start") else None
+            if callback is None:
+                return None
+        meta = {**(meta or {}), "info": info}
+        return scrapy.Request(info.url, callback=callback, errback=self.failed_request,
+                              priority=PRIORITY.get(info.kind, 0), meta=meta)
+
+    def failed_request(self, failure: Failure) -> None:
+        request = failure.request
+        self.failed.append(request.url)
+        self.logger.error("failed %s: %s", request.url, failure.getErrorMessage())
+
+    # -- listings ----------------------------------------------------------
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        if not isinstance(response, TextResponse):
+            return
+        self.listing_pages += 1
+        template = self._listing_template(response)
+        entries = list(self._listing_entries(response, template))
+        yield from self._requisites(response)
+        known = self._known([info.article_id for info, _ in entries])
+        for info, summary in entries:
+            if info.article_id not in known:
+                request = self._request(info, {"summary": summary})
+                if request is not None:
+                    yield request
+        if entries and (self.full or len(known) < len(entries)):
+            yield from self._next_listings(response, template)
+
+    def _listing_template(self, response: TextResponse) -> ListingTemplate | None:
+        for template in self.profile.listing_templates:
+            if response.css(template.signature):
+                return template
+        self.logger.warning("no listing template matches %s; reading every article link", response.url)
+        return None
+
+    def _listing_entries(self, response: TextResponse, template: ListingTemplate | None) -> Iterator[tuple[UrlInfo, str | None]]:
+        items = response.css(template.item) if template else [response]
+        for item in items:
+            links = item.css(template.link).getall() if template else item.css("a::attr(href)").getall()
+            summary = " ".join(" ".join(item.css(template.summary).xpath("string()").getall()).split()) if template else ""
+            for href in links:
+                info = self.rules.classify(response.urljoin(href.strip()))
+                if info.kind == "article" and self.rules.allowed(info.url):
+                    yield info, summary or None
+
+    def _known(self, ids: list[str]) -> set[str]:
+        if self.full or self.archive is None:
+            return set()
+        return self.archive.catalogue.known_ids([i for i in ids if i])
+
+    def _next_listings(self, response: TextResponse, template: ListingTemplate | None) -> Iterator[scrapy.Request]:
+        if self.max_pages is not None and self.listing_pages >= self.max_pages:
+            return
+        current = self.rules.classify(response.url)
+        if not self.full:
+            next_info = self.rules.classify(self.rules.listing_page(response.url, (current.page or 1) + 1))
+            candidates = [next_info]
+        else:
+            hrefs = response.css(template.pager_links).getall() if template else []
+            candidates = [self.rules.classify(response.urljoin(h)) for h in hrefs]
+        for info in candidates:
+            if info.kind == "listing":
+                request = self._request(info)
+                if request is not None:
+                    yield request
+
+    # -- articles and requisites ---------------------------------------------
+    def parse_article(self, response: Response) -> Iterator[Article | scrapy.Request]:
+        info: UrlInfo = response.meta.get("info") or self.rules.classify(response.url)
+        if not isinstance(response, TextResponse):
+            self.logger.error("not a text page: %s", response.url)
+            self.failed.append(response.url)
+            return
+        extraction = extract(Selector(text=response.text), response.url, self.profile)
+        yield Article(
+            id=info.article_id or "", url=info.url, title=extraction.title, published=extraction.published,
+            author=extraction.author, summary=response.meta.get("summary"), body=extraction.body,
+            paragraphs=extraction.paragraphs, captions=extraction.captions, images=extraction.images,
+            section=info.section, template=extraction.template, quality=extraction.quality,
+            problems=extraction.problems, capture_id=response.meta.get("capture_id"),
+            fetched_at=iso(response.meta["fetched_at"]) if "fetched_at" in response.meta else None,
+        )
+        yield from self._requisites(response)
+
+    def _requisites(self, response: TextResponse) -> Iterator[scrapy.Request]:
+        sources = response.css("img::attr(src), link[rel~=stylesheet]::attr(href), script::attr(src)").getall()
+        for src in sources:
+            info = self.rules.classify(response.urljoin(src.strip()))
+            if info.kind != "requisite" or info.url in self._requisites_seen:
+                continue
+            self._requisites_seen.add(info.url)
+            if self.archive is None or not self.archive.catalogue.has_capture(info.url):
+                request = self._request(info)
+                if request is not None:
+                    yield request
+
+    def parse_requisite(self, response: Response) -> None:
+        """Requisites are archived by the capture extension; nothing to parse."""
+        return None
+
+    def closed(self, reason: str) -> None:
+        if self.archive is None:
+            return
+        stats = self.crawler.stats.get_stats()
+        errors = len(self.failed) + sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
+        counts = {"requests": stats.get("downloader/request_count", 0),
+                  "responses": stats.get("downloader/response_count", 0), "errors": errors}
+        status = "ok" if errors == 0 and reason == "finished" else ("failed" if reason != "finished" else "errors")
+        self.archive.close(status, counts)
