@@ -9,6 +9,7 @@ written back as latin-1, so no byte is percent-encoded or lost on the way.
 from __future__ import annotations
 
 import http
+import importlib
 import os
 import re
 import uuid
@@ -344,10 +345,14 @@ class ArchivedResponse:
 
 _WBITS = {"gzip": (zlib.MAX_WBITS | 32,), "x-gzip": (zlib.MAX_WBITS | 32,),
           "deflate": (zlib.MAX_WBITS, -zlib.MAX_WBITS)}  # deflate: zlib-wrapped, or raw
+# Scrapy advertises br and zstd when these are installed, so the archive may hold them.
+_OPTIONAL_CODECS = {"br": ("brotli", "brotlicffi"), "zstd": ("compression.zstd", "backports.zstd")}
 
 
 def _decode(body: bytes, coding: str) -> bytes:
     """Undo one content coding; ValueError when it is unknown or the data is broken."""
+    if coding in _OPTIONAL_CODECS:
+        return _decode_optional(body, coding)
     if coding not in _WBITS:
         raise ValueError(f"unsupported Content-Encoding {coding!r}")
     for wbits in _WBITS[coding]:
@@ -356,6 +361,19 @@ def _decode(body: bytes, coding: str) -> bytes:
         except zlib.error as error:
             problem = error
     raise ValueError(f"cannot undo Content-Encoding {coding}: {problem}")
+
+
+def _decode_optional(body: bytes, coding: str) -> bytes:
+    for name in _OPTIONAL_CODECS[coding]:
+        try:
+            codec = importlib.import_module(name)
+        except ImportError:
+            continue
+        try:
+            return codec.decompress(body)
+        except Exception as error:  # brotli.error, ZstdError: no common base class
+            raise ValueError(f"cannot undo Content-Encoding {coding}: {error}") from None
+    raise ValueError(f"Content-Encoding {coding} needs one of {_OPTIONAL_CODECS[coding]} installed")
 
 
 @dataclass(frozen=True)

@@ -316,3 +316,23 @@ def test_cdxj_indexer_and_pywb_resolve_the_revisit(tmp_path):
     headers = dict(answer["headers"])
     assert answer["status"] == "200 OK" and answer["body"] == PAGE.decode()
     assert headers["Memento-Datetime"] == "Tue, 24 Nov 2026 12:00:00 GMT"
+
+
+@pytest.mark.parametrize("coding, module", [("br", "brotli"), ("zstd", "backports.zstd")])
+def test_decoded_body_undoes_the_codings_scrapy_advertises(tmp_path, coding, module):
+    codec = pytest.importorskip(module)
+    exchange = make_exchange(body=codec.compress(PAGE), response_headers=[("Content-Encoding", coding)])
+    with make_writer(tmp_path) as writer:
+        pointer = writer.write_exchange(exchange)
+    assert read_record(tmp_path / pointer.filename, pointer.offset).decoded_body() == PAGE
+
+
+def test_decoded_body_reports_unknown_or_broken_codings(tmp_path):
+    with make_writer(tmp_path) as writer:
+        unknown = writer.write_exchange(make_exchange(response_headers=[("Content-Encoding", "compress")]))
+        broken = writer.write_exchange(make_exchange(body=b"not gzip"))
+    path = tmp_path / unknown.filename
+    with pytest.raises(ValueError, match="unsupported Content-Encoding 'compress'"):
+        read_record(path, unknown.offset).decoded_body()
+    with pytest.raises(ValueError, match="cannot undo Content-Encoding gzip"):
+        read_record(path, broken.offset).decoded_body()
