@@ -91,6 +91,8 @@ class WireHeaders(StatusAndHeaders):
 
 def warc_date(moment: datetime) -> str:
     """WARC-Date with microsecond precision, always six digits (WARC/1.1)."""
+    if moment.tzinfo is None:
+        raise ValueError(f"fetch time {moment} has no time zone: give an aware UTC datetime")
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -399,7 +401,7 @@ class ScanResult:
     good_end: int = 0
     records: list[RecordSummary] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    torn: bool = False  # the file ends inside a record: truncating at good_end repairs it
+    torn: bool = False  # the file ends inside a record (or in NULs): truncating at good_end repairs it
 
 
 def _read_member(fh: BinaryIO, path: Path, offset: int) -> bytes | None:
@@ -430,7 +432,7 @@ def _parse(member: bytes, path: Path, offset: int, *, raw_block: bool = False) -
     except (ArchiveLoadFailed, StopIteration, ValueError) as error:
         raise WarcReadError(path, offset, f"not a WARC record ({error or 'empty'})") from None
     if raw_block and len(record.block) != declared:
-        raise WarcReadError(path, offset, "record block shorter than its Content-Length")
+        raise WarcReadError(path, offset, "record block length differs from its Content-Length")
     return record
 
 
@@ -439,6 +441,8 @@ def _response(record: ArcWarcRecord, path: Path, offset: int) -> ArchivedRespons
         raise WarcReadError(path, offset, f"a {record.rec_type} record, not a response or revisit")
     fields, http_headers = record.rec_headers, record.http_headers
     status, _, reason = http_headers.statusline.partition(" ")
+    if not status.isdigit():
+        raise WarcReadError(path, offset, f"unreadable HTTP status line {http_headers.statusline!r}")
     return ArchivedResponse(
         record_type=record.rec_type, record_id=fields.get_header("WARC-Record-ID"),
         url=fields.get_header("WARC-Target-URI"), warc_date=fields.get_header("WARC-Date"),
@@ -449,9 +453,7 @@ def _response(record: ArcWarcRecord, path: Path, offset: int) -> ArchivedRespons
         refers_to_date=fields.get_header("WARC-Refers-To-Date"))
 
 
-def read_record(path: Path, offset: int) -> ArchivedResponse:
-    """The response or revisit record at `offset` (a catalogue pointer)."""
-    path = Path(path)
+def _member_at(path: Path, offset: int) -> bytes:
     try:
         with open(path, "rb") as fh:
             member = _read_member(fh, path, offset)
@@ -459,11 +461,15 @@ def read_record(path: Path, offset: int) -> ArchivedResponse:
         raise WarcReadError(path, offset, error.strerror or str(error)) from None
     if member is None:
         raise WarcReadError(path, offset, "offset is at or past the end of the file")
-    _parse(member, path, offset, raw_block=True)
-    try:
-        return _response(_parse(member, path, offset), path, offset)
-    except ValueError:
-        raise WarcReadError(path, offset, "unreadable HTTP status line") from None
+    return member
+
+
+def read_record(path: Path, offset: int) -> ArchivedResponse:
+    """The response or revisit record at `offset` (a catalogue pointer)."""
+    path = Path(path)
+    member = _member_at(path, offset)
+    _parse(member, path, offset, raw_block=True)  # the whole block is there
+    return _response(_parse(member, path, offset), path, offset)
 
 
 def digest_problems(record: ArcWarcRecord) -> list[str]:
@@ -482,11 +488,7 @@ def digest_problems(record: ArcWarcRecord) -> list[str]:
 def check_digests(path: Path, offset: int) -> list[str]:
     """Digest problems of the record at `offset`; empty when it is intact."""
     path = Path(path)
-    with open(path, "rb") as fh:
-        member = _read_member(fh, path, offset)
-    if member is None:
-        raise WarcReadError(path, offset, "offset is at or past the end of the file")
-    return digest_problems(_parse(member, path, offset, raw_block=True))
+    return digest_problems(_parse(_member_at(path, offset), path, offset, raw_block=True))
 
 
 def _members(path: Path) -> Iterator[tuple[int, bytes]]:
@@ -509,8 +511,15 @@ def scan_file(path: Path) -> ScanResult:
             result.good_end = offset + len(member)
     except WarcReadError as error:
         result.problems.append(str(error))
-        result.torn = isinstance(error, TornRecordError)
+        result.torn = isinstance(error, TornRecordError) or _zeros_only(path, result.good_end)
     return result
+
+
+def _zeros_only(path: Path, offset: int) -> bool:
+    """After a power loss a file can end in NUL bytes where the last record was to go."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        return all(not chunk.strip(b"\0") for chunk in iter(lambda: fh.read(CHUNK), b""))
 
 
 def _summary(record: ArcWarcRecord, offset: int, length: int) -> RecordSummary:

@@ -336,3 +336,59 @@ def test_decoded_body_reports_unknown_or_broken_codings(tmp_path):
         read_record(path, unknown.offset).decoded_body()
     with pytest.raises(ValueError, match="cannot undo Content-Encoding gzip"):
         read_record(path, broken.offset).decoded_body()
+
+
+def test_a_tail_of_nul_bytes_counts_as_torn(tmp_path):
+    with make_writer(tmp_path) as writer:
+        pointer = writer.write_exchange(make_exchange())
+    path = tmp_path / pointer.filename
+    size = path.stat().st_size
+    with open(path, "ab") as fh:
+        fh.write(b"\0" * 4096)
+    scan = scan_file(path)
+    assert (scan.torn, scan.good_end, len(scan.records)) == (True, size, 3)
+
+
+def test_naive_fetch_time_is_refused(tmp_path):
+    with make_writer(tmp_path) as writer, pytest.raises(ValueError, match="no time zone"):
+        writer.write_exchange(make_exchange(at=datetime(2026, 11, 23, 12, 0)))
+
+
+SAMPLES = Path(__file__).parent / "data" / "warc"
+
+
+def build_samples(directory: Path) -> None:
+    """Good and deliberately broken files for verify/reindex tests (`python tests/test_warc.py`)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with make_writer(directory / "work") as writer:
+        original = writer.write_exchange(make_exchange())
+        writer.write_exchange(make_exchange(), prior_of(original))
+        answer = make_exchange(status=304, reason="Not Modified", body=b"", response_headers=[])
+        last = writer.write_not_modified(answer, prior_of(original))
+    [built] = (directory / "work").iterdir()
+    good = built.read_bytes()
+    built.unlink()
+    (directory / "work").rmdir()
+    flipped = bytearray(good)
+    flipped[original.offset + original.length // 2] ^= 0x01
+    (directory / "good.warc.gz").write_bytes(good)
+    (directory / "torn-tail.warc.gz").write_bytes(good[:last.request_offset + last.request_length // 2])
+    (directory / "flipped-byte.warc.gz").write_bytes(bytes(flipped))
+    (directory / "digest-mismatch.warc.gz").write_bytes(good)
+    forge(directory / "digest-mismatch.warc.gz", original,
+          lambda record: record[:-6] + bytes([record[-6] ^ 1]) + record[-5:])
+
+
+def test_samples_are_current_and_broken_as_named(tmp_path):
+    build_samples(tmp_path)  # compared decompressed: another zlib may compress differently
+    assert members(SAMPLES / "good.warc.gz") == members(tmp_path / "good.warc.gz"), "rebuild samples"
+    scans = {name: scan_file(SAMPLES / f"{name}.warc.gz")
+             for name in ("good", "torn-tail", "flipped-byte", "digest-mismatch")}
+    assert not any(s.problems or s.torn for s in (scans["good"], scans["digest-mismatch"]))
+    assert scans["torn-tail"].torn and len(scans["torn-tail"].records) == 6
+    assert not scans["flipped-byte"].torn and len(scans["flipped-byte"].records) == 1
+    assert [r.record_type for r in scans["digest-mismatch"].records if r.digest_problems] == ["response"]
+
+
+if __name__ == "__main__":
+    build_samples(SAMPLES)
