@@ -17,7 +17,6 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-import warcio
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -30,9 +29,6 @@ from portal_crawler.items import Article
 from portal_crawler.lock import ArchiveLock
 from portal_crawler.profile import Profile
 from portal_crawler.warc import RecordPointer, WarcWriter
-
-SOFTWARE = f"portal-crawler/{__version__} warcio/{warcio.__version__ if hasattr(warcio, '__version__') else ''}".strip()
-
 
 def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -49,7 +45,7 @@ class ArchiveSession:
         self.run_id = self.catalogue.start_run(mode, profile.name, __version__, os.getpid())
         self.writer = WarcWriter(
             self.archive_dir / "warc", host=socket.gethostname(), max_size=max_warc_size,
-            warcinfo={"software": SOFTWARE, "operator": "portal-crawler", "profile": profile.name,
+            warcinfo={"operator": "portal-crawler", "profile": profile.name,
                       "robots": "obey", "run-id": str(self.run_id), "isPartOf": f"mps-{profile.name}"},
         )
         self.counts: Counter[str] = Counter()
@@ -60,9 +56,11 @@ class ArchiveSession:
         """Write one exchange to WARC and catalogue its capture; returns the capture id and fetch time."""
         fetched_at = datetime.now(timezone.utc)
         exchange = exchange_from_scrapy(request, response, fetched_at)
-        prior = self.catalogue.prior_capture(request.url) if 200 <= response.status < 300 else None
-        pointer = self.writer.write_exchange(exchange, prior)
-        self.counts["warc_bytes"] += pointer.length + pointer.request_length
+        prior = self.catalogue.prior_capture(request.url) if response.status in (200, 304) else None
+        if response.status == 304 and prior is not None:
+            pointer = self.writer.write_not_modified(exchange, prior)
+        else:
+            pointer = self.writer.write_exchange(exchange, prior if response.status == 200 else None)
         capture_id = self.catalogue.add_capture(
             self.run_id, pointer, url=request.url, status=response.status,
             content_type=_header(response, b"Content-Type"), fetched_at=iso(fetched_at),
@@ -92,7 +90,7 @@ class ArchiveSession:
     def close(self, status: str, stats: dict[str, int]) -> None:
         self.flush()
         self.writer.close()
-        counts = {**stats, **self.counts}
+        counts = {**stats, **self.counts, "warc_bytes": self.writer.bytes_written}
         self.catalogue.finish_run(self.run_id, status, counts)
         self.catalogue.close()
         if self.lock:
