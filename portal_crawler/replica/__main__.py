@@ -1,0 +1,5 @@
+import sys
+
+from portal_crawler.replica.serve import main
+
+sys.exit(main())
