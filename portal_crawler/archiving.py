@@ -46,7 +46,7 @@ class ArchiveSession:
         self.writer = WarcWriter(
             self.archive_dir / "warc", host=socket.gethostname(), max_size=max_warc_size,
             warcinfo={"operator": "portal-crawler", "profile": profile.name,
-                      "robots": "obey", "run-id": str(self.run_id), "isPartOf": f"mps-{profile.name}"},
+                      "robots": "obey", "run-id": str(self.run_id), "mode": mode, "isPartOf": f"mps-{profile.name}"},
         )
         self.counts: Counter[str] = Counter()
         self._commit_every, self._commit_seconds = commit_every, commit_seconds

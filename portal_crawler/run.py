@@ -86,7 +86,7 @@ def run_crawl(options: CrawlOptions) -> RunResult:
     logs.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     with ArchiveLock(options.archive):
-        process = CrawlerProcess(crawl_settings(options, logs / f"crawl-{stamp}.log"), install_root_handler=True)
+        process = CrawlerProcess(crawl_settings(options, logs / f"crawl-{stamp}.log"))
         crawler = process.create_crawler(PortalSpider)
         started = time.monotonic()
         process.crawl(crawler, profile=profile, start_url=options.start_urls, full=options.full,

@@ -13,14 +13,13 @@ from typing import Any, AsyncIterator, Iterable, Iterator
 from urllib.parse import urlsplit
 
 import scrapy
-from parsel import Selector
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from portal_crawler.archiving import ArchiveSession, iso
-from portal_crawler.extract import extract
 from portal_crawler.items import Article
+from portal_crawler.pages import article_item, listing_entries, listing_template, requisite_urls
 from portal_crawler.profile import ListingTemplate, Profile, load_profile
 from portal_crawler.urls import UrlInfo, UrlRules
 
@@ -103,8 +102,10 @@ class PortalSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             return
         self.listing_pages += 1
-        template = self._listing_template(response)
-        entries = list(self._listing_entries(response, template))
+        template = listing_template(self.profile, response)
+        if template is None:
+            self.logger.warning("no listing template matches %s; reading every article link", response.url)
+        entries = list(listing_entries(response, template, self.rules))
         yield from self._requisites(response)
         known = self._known([info.article_id for info, _ in entries])
         for info, summary in entries:
@@ -114,23 +115,6 @@ class PortalSpider(scrapy.Spider):
                     yield request
         if entries and (self.full or len(known) < len(entries)):
             yield from self._next_listings(response, template)
-
-    def _listing_template(self, response: TextResponse) -> ListingTemplate | None:
-        for template in self.profile.listing_templates:
-            if response.css(template.signature):
-                return template
-        self.logger.warning("no listing template matches %s; reading every article link", response.url)
-        return None
-
-    def _listing_entries(self, response: TextResponse, template: ListingTemplate | None) -> Iterator[tuple[UrlInfo, str | None]]:
-        items = response.css(template.item) if template else [response]
-        for item in items:
-            links = item.css(template.link).getall() if template else item.css("a::attr(href)").getall()
-            summary = " ".join(" ".join(item.css(template.summary).xpath("string()").getall()).split()) if template else ""
-            for href in links:
-                info = self.rules.classify(response.urljoin(href.strip()))
-                if info.kind == "article" and self.rules.allowed(info.url):
-                    yield info, summary or None
 
     def _known(self, ids: list[str]) -> set[str]:
         if self.full or self.archive is None:
@@ -160,26 +144,18 @@ class PortalSpider(scrapy.Spider):
             self.logger.error("not a text page: %s", response.url)
             self.failed.append(response.url)
             return
-        extraction = extract(Selector(text=response.text), response.url, self.profile)
-        yield Article(
-            id=info.article_id or "", url=info.url, title=extraction.title, published=extraction.published,
-            author=extraction.author, summary=response.meta.get("summary"), body=extraction.body,
-            paragraphs=extraction.paragraphs, captions=extraction.captions, images=extraction.images,
-            section=info.section, template=extraction.template, quality=extraction.quality,
-            problems=extraction.problems, capture_id=response.meta.get("capture_id"),
-            fetched_at=iso(response.meta["fetched_at"]) if "fetched_at" in response.meta else None,
-        )
+        fetched_at = response.meta.get("fetched_at")
+        yield article_item(response, info, self.profile, summary=response.meta.get("summary"),
+                           capture_id=response.meta.get("capture_id"), fetched_at=iso(fetched_at) if fetched_at else None)
         yield from self._requisites(response)
 
     def _requisites(self, response: TextResponse) -> Iterator[scrapy.Request]:
-        sources = response.css("img::attr(src), link[rel~=stylesheet]::attr(href), script::attr(src)").getall()
-        for src in sources:
-            info = self.rules.classify(response.urljoin(src.strip()))
-            if info.kind != "requisite" or info.url in self._requisites_seen:
+        for url in requisite_urls(response, self.rules):
+            if url in self._requisites_seen:
                 continue
-            self._requisites_seen.add(info.url)
-            if self.archive is None or not self.archive.catalogue.has_capture(info.url):
-                request = self._request(info)
+            self._requisites_seen.add(url)
+            if self.archive is None or not self.archive.catalogue.has_capture(url):
+                request = self._request(self.rules.classify(url))
                 if request is not None:
                     yield request
 

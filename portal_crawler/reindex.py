@@ -1,0 +1,178 @@
+"""Rebuild the catalogue from the WARC files alone.
+
+Records are replayed in file and record order (file names sort by time), through
+the same page code as the crawl (`pages.py`), so a fixed profile re-extracts
+old captures and article versions come out in capture order. The new catalogue
+is built beside the old one and swapped in only when complete; the old one is
+kept as `catalogue.db.bak`.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scrapy.http import Headers, TextResponse
+from scrapy.responsetypes import responsetypes
+from warcio.archiveiterator import ArchiveIterator
+
+from portal_crawler import __version__
+from portal_crawler.catalogue import Catalogue
+from portal_crawler.pages import article_item, listing_entries, listing_template
+from portal_crawler.profile import Profile, load_profile
+from portal_crawler.urls import UrlRules
+from portal_crawler.warc import ArchivedResponse, RecordPointer, iter_records, read_record
+
+ENCODING_HEADERS = ("content-encoding", "transfer-encoding")
+
+
+class ReindexError(Exception):
+    """The WARC directory cannot be reindexed; the message says why."""
+
+
+@dataclass
+class ReindexReport:
+    files: int = 0
+    captures: int = 0
+    articles: int = 0
+    versions: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def warc_files(warc_dir: Path) -> list[Path]:
+    if not warc_dir.is_dir():
+        raise ReindexError(f"no WARC directory at {warc_dir}")
+    return sorted(warc_dir.glob("*.warc.gz"))
+
+
+def scrapy_response(record: ArchivedResponse, body: bytes | None = None) -> TextResponse | None:
+    """The record as Scrapy would have handed it to the spider (decompressed), or None if not text."""
+    headers = Headers([(k, v) for k, v in record.headers if k.lower() not in ENCODING_HEADERS])
+    body = record.decoded_body() if body is None else body
+    cls = responsetypes.from_args(headers=headers, url=record.url, body=body)
+    response = cls(url=record.url, status=record.status, headers=headers, body=body)
+    return response if isinstance(response, TextResponse) else None
+
+
+def _warcinfo(path: Path) -> dict[str, str]:
+    with open(path, "rb") as handle:
+        for record in ArchiveIterator(handle):
+            if record.rec_type != "warcinfo":
+                return {}
+            text = record.content_stream().read().decode("utf-8", "replace")
+            return dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
+    return {}
+
+
+def _second(warc_date: str) -> str:
+    return warc_date[:19] + "Z"
+
+
+class Reindexer:
+    """Feeds WARC records, in order, into a fresh catalogue."""
+
+    def __init__(self, catalogue: Catalogue, profile: Profile, report: ReindexReport) -> None:
+        self.catalogue, self.profile, self.report = catalogue, profile, report
+        self.rules: dict[str, UrlRules] = {}
+        self.summaries: dict[str, str | None] = {}
+        self.originals: dict[str, tuple[Path, int]] = {}
+        self.runs: set[int] = set()
+
+    def rules_for(self, url: str) -> UrlRules:
+        host = url.split("/")[2].lower() if "//" in url else ""
+        if host not in self.rules:
+            self.rules[host] = UrlRules(self.profile, (host,))
+        return self.rules[host]
+
+    def add_file(self, path: Path) -> None:
+        info = _warcinfo(path)
+        run_id = int(info["run-id"]) if info.get("run-id", "").isdigit() else None
+        if run_id is not None and run_id not in self.runs:
+            self.runs.add(run_id)
+            self.catalogue.conn.execute(
+                "INSERT OR IGNORE INTO runs (id, started, status, mode, profile, software_version)"
+                " VALUES (?, ?, 'reindexed', ?, ?, ?)",
+                (run_id, "", info.get("mode", "unknown"), info.get("profile"), __version__))
+        for offset, length, record in iter_records(path):
+            self.add_record(path, offset, length, record, run_id)
+        self.report.files += 1
+
+    def add_record(self, path: Path, offset: int, length: int, record: ArchivedResponse, run_id: int | None) -> None:
+        pointer = RecordPointer(path.name, offset, length, record.record_id, record.record_type,
+                                record.payload_digest or "", record.warc_date, 0, 0)
+        fetched_at = _second(record.warc_date)
+        capture_id = self.catalogue.add_capture(
+            run_id or 0, pointer, url=record.url, status=record.status, content_type=record.header("Content-Type"),
+            fetched_at=fetched_at, etag=record.header("ETag"), last_modified=record.header("Last-Modified"),
+            refers_to=record.refers_to)
+        self.report.captures += 1
+        if record.record_type == "response":
+            self.originals[record.record_id] = (path, offset)
+        if record.status == 200:
+            self.add_page(record, capture_id, fetched_at)
+
+    def add_page(self, record: ArchivedResponse, capture_id: int, fetched_at: str) -> None:
+        rules = self.rules_for(record.url)
+        info = rules.classify(record.url)
+        if info.kind not in ("listing", "article"):
+            return
+        response = scrapy_response(record, self._body(record))
+        if response is None:
+            return
+        if info.kind == "listing":
+            template = listing_template(self.profile, response)
+            for entry, summary in listing_entries(response, template, rules):
+                self.summaries[entry.article_id] = summary
+            return
+        item = article_item(response, info, self.profile, summary=self.summaries.get(info.article_id),
+                            capture_id=capture_id, fetched_at=fetched_at)
+        if item.id and (item.paragraphs or item.title):
+            outcome = self.catalogue.upsert_article(vars(item), capture_id, fetched_at)
+            self.report.versions += outcome != "unchanged"
+            self.report.articles += outcome == "new"
+
+    def _body(self, record: ArchivedResponse) -> bytes | None:
+        """A revisit's body is its original's, read from wherever that record is."""
+        if record.record_type != "revisit":
+            return None
+        original = self.originals.get(record.refers_to or "")
+        if original is None:
+            self.report.problems.append(f"revisit {record.record_id} refers to unknown record {record.refers_to}")
+            return b""
+        return read_record(*original).decoded_body()
+
+
+def reindex(warc_dir: Path, catalogue_path: Path, profile: str = "mps") -> ReindexReport:
+    """Rebuild `catalogue_path` from every WARC file in `warc_dir`."""
+    files = warc_files(Path(warc_dir))
+    catalogue_path = Path(catalogue_path)
+    building = catalogue_path.with_name(catalogue_path.name + ".reindex")
+    for leftover in (building, Path(f"{building}-wal"), Path(f"{building}-shm")):
+        leftover.unlink(missing_ok=True)
+    report = ReindexReport()
+    catalogue = Catalogue(building)
+    reindexer = Reindexer(catalogue, load_profile(profile), report)
+    for path in files:
+        reindexer.add_file(path)
+        catalogue.commit()
+    catalogue.conn.execute("UPDATE runs SET started = (SELECT MIN(fetched_at) FROM captures WHERE run_id = runs.id),"
+                           " finished = (SELECT MAX(fetched_at) FROM captures WHERE run_id = runs.id)")
+    catalogue.close()
+    if catalogue_path.exists():
+        _checkpoint(catalogue_path)
+        os.replace(catalogue_path, catalogue_path.with_name(catalogue_path.name + ".bak"))
+    os.replace(building, catalogue_path)
+    return report
+
+
+def _checkpoint(path: Path) -> None:
+    """Fold the WAL into the database file so the file alone is the whole catalogue."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
