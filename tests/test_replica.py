@@ -6,7 +6,10 @@ import gzip
 import http.client
 import json
 import re
+import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -65,7 +68,7 @@ def extract(doc: lxml_html.HtmlElement, layout: str) -> dict:
             "date_text": fold(doc.cssselect(date)[0].text_content()),
             "paragraphs": [p for p in paragraphs if p],
             "captions": [fold(c.text_content()) for c in doc.cssselect(captions)],
-            "byline_text": fold(doc.cssselect(byline)[-1].text_content())}
+            "byline_text": next((fold(b.text_content()) for b in doc.cssselect(byline)[-1:]), None)}
 
 
 @pytest.fixture(scope="module")
@@ -127,8 +130,9 @@ def test_generated_articles_are_realistic(legacy):
         assert status == 200
         sizes.append(len(body))
         doc = lxml_html.fromstring(body)
-        paragraphs = extract(doc, "legacy")["paragraphs"] if article.byline else []
-        assert not paragraphs or paragraphs[0].startswith("MPS - ")
+        got = extract(doc, "legacy")
+        assert got["paragraphs"] == [fold(p) for p in article.paragraphs]
+        assert got["paragraphs"][0].startswith("MPS - ") and got["byline_text"] == article.byline
         assert 3 <= len(article.paragraphs) <= 13
         photos.add(len(article.images))
         bylines.add((article.byline or "None").split()[0])
@@ -256,6 +260,12 @@ def test_keep_alive_and_content_length(legacy):
             assert response.getheader("Content-Type").startswith(("text/html; charset=utf-8", "text/plain"))
     finally:
         connection.close()
+
+
+def test_head_has_headers_and_no_body(legacy):
+    status, headers, body = fetch(legacy, path_of(legacy, "t6294"), method="HEAD")
+    assert status == 200 and body == b""
+    assert int(header(headers, "Content-Length")) == len(fetch(legacy, path_of(legacy, "t6294"))[2])
 
 
 def test_etag_last_modified_and_304(legacy):
@@ -407,3 +417,13 @@ def test_stop_ends_open_connections_and_frees_port():
         idle.close()
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_command_line_serves_until_sigterm():
+    command = [sys.executable, "-m", "portal_crawler.replica", "--port", "0", "--articles", "3",
+               "--layout", "current"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        line = process.stdout.readline()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    assert re.fullmatch(r"replica: serving 8 articles \(current\) at http://127\.0\.0\.1:\d+/news\.html\n", line)

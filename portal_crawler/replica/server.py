@@ -157,6 +157,7 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         gzipped = (response.compressible and response.status == 200
                    and accepts_gzip(self.headers.get("Accept-Encoding")))
         body = response.gzipped() if gzipped else response.body
+        chunked = chunked and response.status != 304
         data = self.head_lines(response, body, gzipped, chunked)
         if head or response.status == 304:
             pass
