@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import re
+from typing import Callable
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from portal_crawler.replica import assets, current, legacy
@@ -30,6 +31,7 @@ from portal_crawler.replica.views import ArticleView, ListingView
 PER_PAGE = 10
 OTHER_NEWS = 8
 HUGE = 5_000_000
+CACHE_LIMIT = 1_000_000  # bigger pages (the "huge" fault) are rebuilt on each request
 ROUTES = {
     "legacy": (re.compile(r"/[\w.-]+/(?:[^/]*-)?(t\d+)\.html"),
                re.compile(r"/Uploads/images/\d{4}/\d{2}/\d{2}/(t\d+)-\d+\.(?:jpg|png)")),
@@ -55,7 +57,7 @@ class Site:
         self.store, self.faults, self.layout_name = store, faults, layout
         self.layout = legacy if layout == "legacy" else current
         self.article_route, self.image_route = ROUTES[layout]
-        self.cache: LRU[Response] = LRU(2048)
+        self.cache: LRU[Response] = LRU(1024)  # about 60 MB at most, gzip copies included
 
     def invalidate(self) -> None:
         """Forget rendered pages (after an add, edit, delete or fault change)."""
@@ -76,8 +78,13 @@ class Site:
                 return self.cached(("article", f"t{int(item)}"), lambda: self.article(f"t{int(item)}", path))
         return self.other(path)
 
-    def cached(self, key: tuple, build) -> Response:  # type: ignore[no-untyped-def]
-        return self.cache.get(key) or self.cache.put(key, build())
+    def cached(self, key: tuple, build: Callable[[], Response]) -> Response:
+        """A page from the cache, or built now (and kept unless it is huge)."""
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        response = build()
+        return response if len(response.body) > CACHE_LIMIT else self.cache.put(key, response)
 
     def other(self, path: str) -> Response:
         if path in assets.STATIC:
