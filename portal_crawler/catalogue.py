@@ -246,6 +246,17 @@ class Catalogue:
             [version_row[c] for c in columns],
         )
 
+    def versions(self, article_id: str) -> list[dict[str, Any]]:
+        cur = self.conn.execute("SELECT * FROM versions WHERE article_id = ? ORDER BY version", (article_id,))
+        return [dict(zip([d[0] for d in cur.description], row)) for row in cur]
+
+    def capture_by_record_id(self, record_id: str) -> CapturePointer | None:
+        row = self.conn.execute(
+            "SELECT id, url, warc_filename, warc_offset, warc_length, warc_record_id, record_type, payload_digest,"
+            " article_id FROM captures WHERE warc_record_id = ?", (record_id,),
+        ).fetchone()
+        return CapturePointer(*row) if row else None
+
 
 _ARTICLE_COLUMNS = ("id", "url", "title", "published", "author", "summary", "body", "captions", "images",
                     "section", "template", "quality", "problems")
@@ -260,3 +271,4 @@ def _row_values(article: dict[str, Any]) -> dict[str, Any]:
             value = json.dumps(list(value), ensure_ascii=False)
         values[column] = value
     return values
+

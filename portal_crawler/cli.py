@@ -5,10 +5,11 @@ Every error a user can cause becomes one line on stderr and a non-zero exit.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit
 
 import click
@@ -17,6 +18,12 @@ from portal_crawler import __version__
 from portal_crawler.catalogue import CatalogueError
 from portal_crawler.lock import LockHeld
 from portal_crawler.profile import ProfileError
+from portal_crawler.reading import NotFound
+from portal_crawler.reindex import ReindexError
+from portal_crawler.warc import WarcReadError
+
+if TYPE_CHECKING:
+    from portal_crawler.catalogue import Catalogue
 
 DEFAULT_ARCHIVE = "archive"
 
@@ -102,6 +109,61 @@ def demo(archive: Path, articles: int) -> None:
     sys.exit(run_demo(archive, articles))
 
 
+def open_catalogue(archive: Path) -> "Catalogue":
+    from portal_crawler.catalogue import Catalogue
+
+    if not archive.is_dir():
+        raise UsageError(f"no archive at {archive} (pass --archive DIR or set PORTAL_ARCHIVE)")
+    return Catalogue(archive / "catalogue.db", create=False)
+
+
+@cli.command()
+@archive_option
+@click.argument("article_id")
+@click.option("--html", "fmt", flag_value="html", help="The archived page bytes, read back from WARC.")
+@click.option("--text", "fmt", flag_value="text", default=True, help="Title, date, author, paragraphs, captions (default).")
+@click.option("--json", "fmt", flag_value="json", help="Every catalogue field as JSON.")
+@click.option("--version", "version", type=click.IntRange(min=1), help="Show this version instead of the latest.")
+def show(archive: Path, article_id: str, fmt: str, version: int | None) -> None:
+    """Show one article by its portal ID (t6294, or the 10-digit ID).
+
+    Example: portal-crawler show t6294 --html > t6294.html
+    """
+    from portal_crawler.reading import article_text, article_version, page_html
+
+    catalogue = open_catalogue(archive)
+    article = article_version(catalogue, article_id, version)
+    if fmt == "html":
+        sys.stdout.buffer.write(page_html(catalogue, archive / "warc", article))
+    elif fmt == "json":
+        click.echo(json.dumps(article, ensure_ascii=False, indent=2))
+    else:
+        click.echo(article_text(article))
+
+
+@cli.command()
+@archive_option
+@click.option("--warc-dir", type=click.Path(file_okay=False, path_type=Path), help="WARC files to read (default ARCHIVE/warc).")
+@click.option("--catalogue", "catalogue_path", type=click.Path(dir_okay=False, path_type=Path), help="Catalogue to write (default ARCHIVE/catalogue.db; the old one is kept as .bak).")
+@click.option("--profile", default="mps", show_default=True)
+def reindex(archive: Path, warc_dir: Path | None, catalogue_path: Path | None, profile: str) -> None:
+    """Rebuild the catalogue from the WARC files alone, with the current profile.
+
+    Example: portal-crawler reindex --archive /srv/mps-archive
+    """
+    from portal_crawler.lock import ArchiveLock
+    from portal_crawler.reindex import reindex as rebuild
+
+    warc_dir = warc_dir or archive / "warc"
+    catalogue_path = catalogue_path or archive / "catalogue.db"
+    with ArchiveLock(catalogue_path.parent):
+        report = rebuild(warc_dir, catalogue_path, profile)
+    click.echo(f"reindexed {report.files} WARC files: {report.captures} captures, {report.articles} articles,"
+               f" {report.versions} versions -> {catalogue_path}")
+    for problem in report.problems:
+        click.echo(f"warning: {problem}", err=True)
+
+
 def main() -> None:
     """Entry point: library errors become one line on stderr."""
     try:
@@ -109,6 +171,9 @@ def main() -> None:
     except LockHeld as exc:
         click.echo(f"portal-crawler: {exc}", err=True)
         sys.exit(75)
-    except (ProfileError, CatalogueError) as exc:
+    except (ProfileError, CatalogueError, ReindexError) as exc:
         click.echo(f"portal-crawler: {exc}", err=True)
         sys.exit(2)
+    except (NotFound, WarcReadError, OSError) as exc:
+        click.echo(f"portal-crawler: {exc}", err=True)
+        sys.exit(1)
