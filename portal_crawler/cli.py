@@ -62,8 +62,9 @@ def cli() -> None:
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many listing pages.")
 @click.option("--recheck-days", type=click.IntRange(min=0), help="Re-fetch articles published in the last D days.")
 @click.option("--fast", is_flag=True, envvar="PORTAL_FAST", help="Lift politeness limits (for the replica on loopback only).")
+@click.option("--warc-max-size", type=click.IntRange(min=1), help="Rotate WARC files at this many bytes (default 1 GB).")
 def crawl(archive: Path, profile: str, start_urls: tuple[str, ...], full: bool, max_pages: int | None,
-          recheck_days: int | None, fast: bool) -> None:
+          recheck_days: int | None, fast: bool, warc_max_size: int | None) -> None:
     """One crawl run: incremental unless --full; prints a one-line summary.
 
     Exit 0 when everything wanted was archived, 1 when some fetches failed,
@@ -75,6 +76,8 @@ def crawl(archive: Path, profile: str, start_urls: tuple[str, ...], full: bool, 
 
     options = CrawlOptions(archive=archive, profile=profile, start_urls=[_check_url(u) for u in start_urls],
                            full=full, max_pages=max_pages, recheck_days=recheck_days, fast=fast)
+    if warc_max_size:
+        options.settings["PORTAL_WARC_MAX_SIZE"] = warc_max_size
     result = run_crawl(options)
     click.echo(result.summary())
     sys.exit(result.exit_code)
@@ -162,6 +165,31 @@ def reindex(archive: Path, warc_dir: Path | None, catalogue_path: Path | None, p
                f" {report.versions} versions -> {catalogue_path}")
     for problem in report.problems:
         click.echo(f"warning: {problem}", err=True)
+
+
+@cli.command()
+@archive_option
+@click.option("--repair", is_flag=True, help="Cut a torn final record (kept in quarantine/) and reconcile the catalogue.")
+def verify(archive: Path, repair: bool) -> None:
+    """Check that every catalogue pointer resolves to an intact WARC record; report orphans.
+
+    Each problem is one line with file, offset and record ID; exit 1 if there is any.
+
+    Example: portal-crawler verify --archive /srv/mps-archive --repair
+    """
+    from portal_crawler.verify import verify_archive
+
+    if not archive.is_dir():
+        raise UsageError(f"no archive at {archive} (pass --archive DIR or set PORTAL_ARCHIVE)")
+    report = verify_archive(archive, repair=repair)
+    for action in report.repaired:
+        click.echo(f"repaired: {action}")
+    for problem in report.problems:
+        click.echo(f"{problem.kind}: {problem.line()}", err=True)
+    verdict = "ok" if report.ok else f"{len(report.problems)} problems"
+    click.echo(f"verify: {report.files} WARC files, {report.records_scanned} records, "
+               f"{report.captures_checked} captures checked: {verdict}")
+    sys.exit(0 if report.ok else 1)
 
 
 def main() -> None:

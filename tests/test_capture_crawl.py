@@ -1,0 +1,138 @@
+"""WARC captures of real crawls: headers agree with stored bodies, revisits, rotation, verify."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from conftest import crawl, rows, run_cli, warc_check
+from portal_crawler.warc import read_record
+
+
+@pytest.fixture(scope="module")
+def rotated(tmp_path_factory: pytest.TempPathFactory):
+    """Two full crawls of an unchanged replica, WARC files rotated at 1 MB; listings chunked."""
+    from portal_crawler.replica import Replica, ReplicaConfig
+
+    archive = tmp_path_factory.mktemp("rotated") / "archive"
+    with Replica(ReplicaConfig(articles=120, layout="legacy", seed=5, port=0)) as replica:
+        replica.set_faults(chunked={"pattern": "news-and-events"})
+        first = crawl(archive, replica.listing_url, extra=("--full", "--warc-max-size", "1000000"))
+        assert first.returncode == 0, first.stderr
+        second = crawl(archive, replica.listing_url, extra=("--full", "--warc-max-size", "1000000"))
+        assert second.returncode == 0, second.stderr
+        yield archive, replica
+
+
+def capture_record(archive: Path, capture: dict):
+    return read_record(archive / "warc" / capture["warc_filename"], capture["warc_offset"])
+
+
+def test_gzip_entity_stored_compressed_with_matching_length(rotated) -> None:
+    archive, _ = rotated
+    capture = rows(archive / "catalogue.db", "SELECT * FROM captures WHERE url LIKE '%t6294.html' ORDER BY id LIMIT 1")[0]
+    record = capture_record(archive, capture)
+    assert record.header("Content-Encoding") == "gzip"
+    assert record.entity[:2] == b"\x1f\x8b"
+    assert int(record.header("Content-Length")) == len(record.entity)
+    assert b"MPS seeks to improve quality" in gzip.decompress(record.entity)
+
+
+def test_chunked_listing_stored_dechunked_with_both_cookies(rotated) -> None:
+    archive, _ = rotated
+    capture = rows(archive / "catalogue.db", "SELECT * FROM captures WHERE url LIKE '%news-and-events.html' ORDER BY id LIMIT 1")[0]
+    record = capture_record(archive, capture)
+    names = [k.lower() for k, _ in record.headers]
+    assert "transfer-encoding" not in names
+    assert int(record.header("Content-Length")) == len(record.entity)
+    assert names.count("set-cookie") == 2
+    assert b"news-item" in record.decoded_body()
+
+
+def test_unchanged_recrawl_is_revisits_and_small(rotated) -> None:
+    archive, _ = rotated
+    runs = rows(archive / "catalogue.db", "SELECT id, warc_bytes FROM runs ORDER BY id")
+    assert len(runs) == 2
+    assert runs[1]["warc_bytes"] <= 0.15 * runs[0]["warc_bytes"], runs
+    second = rows(archive / "catalogue.db", "SELECT record_type, status FROM captures WHERE run_id = 2 AND url NOT LIKE '%robots.txt'")
+    assert second and all(r["record_type"] == "revisit" for r in second)
+
+
+def test_rotation_opens_each_file_with_warcinfo_and_pointers_hold(rotated) -> None:
+    archive, _ = rotated
+    files = sorted((archive / "warc").glob("*.warc.gz"))
+    assert len(files) >= 4
+    from warcio.archiveiterator import ArchiveIterator
+    for path in files:
+        with open(path, "rb") as handle:
+            assert next(iter(ArchiveIterator(handle))).rec_type == "warcinfo"
+    for capture in rows(archive / "catalogue.db", "SELECT * FROM captures"):
+        record = capture_record(archive, capture)
+        assert (record.record_id, record.url) == (capture["warc_record_id"], capture["url"])
+    assert warc_check(archive / "warc").returncode == 0
+
+
+def test_verify_passes_on_the_good_archive(rotated) -> None:
+    archive, _ = rotated
+    result = run_cli("verify", "--archive", str(archive))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith(": ok")
+
+
+def damaged_copy(rotated, tmp_path: Path) -> Path:
+    archive, _ = rotated
+    copy = tmp_path / "archive"
+    shutil.copytree(archive, copy, ignore=shutil.ignore_patterns("lock"))
+    return copy
+
+
+def last_file(archive: Path) -> Path:
+    return sorted((archive / "warc").glob("*.warc.gz"))[-1]
+
+
+def test_verify_reports_a_flipped_byte(rotated, tmp_path: Path) -> None:
+    archive = damaged_copy(rotated, tmp_path)
+    path = sorted((archive / "warc").glob("*.warc.gz"))[0]
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    result = run_cli("verify", "--archive", str(archive))
+    assert result.returncode == 1
+    assert path.name in result.stderr and "offset" in result.stderr
+
+
+def test_verify_reports_wrong_offset_and_missing_file(rotated, tmp_path: Path) -> None:
+    archive = damaged_copy(rotated, tmp_path)
+    conn = sqlite3.connect(archive / "catalogue.db")
+    conn.execute("UPDATE captures SET warc_offset = warc_offset + 5 WHERE id = 10")
+    conn.commit()
+    conn.close()
+    missing = last_file(archive)
+    missing.unlink()
+    result = run_cli("verify", "--archive", str(archive))
+    assert result.returncode == 1
+    assert "missing-file" in result.stderr and missing.name in result.stderr
+    assert any(line.startswith(("unreadable", "wrong-record")) for line in result.stderr.splitlines())
+
+
+def test_repair_of_a_torn_tail_loses_nothing_whole(rotated, tmp_path: Path) -> None:
+    archive = damaged_copy(rotated, tmp_path)
+    path = last_file(archive)
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        handle.truncate(size - 40)
+    broken = run_cli("verify", "--archive", str(archive))
+    assert broken.returncode == 1 and "torn-tail" in broken.stderr
+    repaired = run_cli("verify", "--archive", str(archive), "--repair")
+    assert "repaired:" in repaired.stdout
+    after = run_cli("verify", "--archive", str(archive))
+    assert after.returncode == 0, after.stderr
+    for seed in ("t6294", "t7006"):
+        shown = run_cli("show", "--archive", str(archive), seed, "--html")
+        assert shown.returncode == 0 and "<html" in shown.stdout
+    for capture in rows(archive / "catalogue.db", "SELECT c.* FROM articles a JOIN captures c ON c.id = a.capture_id"):
+        assert capture_record(archive, capture).status == 200
