@@ -192,6 +192,25 @@ def verify(archive: Path, repair: bool) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+@cli.command()
+@archive_option
+@click.option("--port", type=click.IntRange(0, 65535), default=8090, show_default=True, help="0 picks a free port.")
+def replay(archive: Path, port: int) -> None:
+    """Serve the archive as a wayback (pywb collection `mps` over ARCHIVE/warc) on 127.0.0.1.
+
+    A page is at http://127.0.0.1:PORT/mps/<timestamp>/<original URL>, its raw
+    bytes at .../mps/<timestamp>id_/<original URL>.
+
+    Example: portal-crawler replay --archive /srv/mps-archive --port 8090
+    """
+    from portal_crawler.replay import ReplayError, serve
+
+    try:
+        serve(archive, port=port)
+    except ReplayError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def main() -> None:
     """Entry point: library errors become one line on stderr."""
     try:

@@ -174,6 +174,7 @@ def write_config(archive_dir: Path) -> Path:
     text = (
         "# Written by `portal-crawler replay` at every start: edits here are lost.\n"
         "enable_auto_colls: false\n"
+        "framed_replay: false\n"
         "collections:\n"
         f"  {COLLECTION}:\n"
         f"    index_paths: {quoted(str(paths.merged_index))}\n"

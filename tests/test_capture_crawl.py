@@ -136,3 +136,56 @@ def test_repair_of_a_torn_tail_loses_nothing_whole(rotated, tmp_path: Path) -> N
         assert shown.returncode == 0 and "<html" in shown.stdout
     for capture in rows(archive / "catalogue.db", "SELECT c.* FROM articles a JOIN captures c ON c.id = a.capture_id"):
         assert capture_record(archive, capture).status == 200
+
+
+@pytest.fixture(scope="module")
+def replay_port(rotated):
+    import subprocess
+    import sys
+    archive, _ = rotated
+    server = subprocess.Popen([sys.executable, "-m", "portal_crawler", "replay", "--archive", str(archive), "--port", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        assert line.startswith("replay: http://127.0.0.1:"), line + server.stderr.read()
+        yield int(line.split(":")[3].split("/")[0])
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        server.stdout.close()
+        server.stderr.close()
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def stamp(capture: dict) -> str:
+    return "".join(ch for ch in capture["warc_date"] if ch.isdigit())[:14]
+
+
+def test_replay_gives_served_bytes_of_page_and_image(rotated, replay_port) -> None:
+    archive, replica = rotated
+    db = archive / "catalogue.db"
+    article = rows(db, "SELECT * FROM captures WHERE url LIKE '%t6294.html' ORDER BY id LIMIT 1")[0]
+    image = rows(db, "SELECT * FROM captures WHERE url LIKE '%.jpg' AND record_type = 'response' ORDER BY id LIMIT 1")[0]
+    base = f"http://127.0.0.1:{replay_port}/mps"
+    assert fetch(f"{base}/{stamp(article)}id_/{article['url']}") == fetch(article["url"])
+    assert fetch(f"{base}/{stamp(image)}id_/{image['url']}") == fetch(image["url"])
+    status, page = fetch(f"{base}/{stamp(article)}/{article['url']}")
+    assert status == 200 and b"<title>MPS seeks to improve quality" in page
+
+
+def test_replay_of_an_article_whose_latest_capture_is_a_revisit(rotated, replay_port) -> None:
+    archive, _ = rotated
+    db = archive / "catalogue.db"
+    latest = rows(db, "SELECT * FROM captures WHERE url LIKE '%t7006.html' ORDER BY id DESC LIMIT 1")[0]
+    assert latest["record_type"] == "revisit"
+    status, body = fetch(f"http://127.0.0.1:{replay_port}/mps/{stamp(latest)}id_/{latest['url']}")
+    assert status == 200 and b"reviews task performance" in body
