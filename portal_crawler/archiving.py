@@ -76,6 +76,16 @@ class ArchiveSession:
         self._written()
         return outcome
 
+    def article_unchanged(self, article_id: str, capture_id: int | None, seen_at: str) -> None:
+        if self.catalogue.touch_article(article_id, seen_at, capture_id):
+            self.counts["articles_unchanged"] += 1
+            self._written()
+
+    def article_gone(self, article_id: str, capture_id: int | None, seen_at: str) -> None:
+        if self.catalogue.mark_gone(article_id, seen_at, capture_id):
+            self.counts["articles_gone"] += 1
+            self._written()
+
     def _written(self) -> None:
         self._pending += 1
         if self._pending >= self._commit_every or time.monotonic() - self._last_commit > self._commit_seconds:
@@ -87,7 +97,8 @@ class ArchiveSession:
         self.catalogue.commit()
         self._pending, self._last_commit = 0, time.monotonic()
 
-    def close(self, status: str, stats: dict[str, int]) -> None:
+    def close(self, status: str, stats: dict[str, int], walk_complete: bool = False) -> None:
+        self.catalogue.set_walk_complete(self.run_id, walk_complete)
         self.flush()
         self.writer.close()
         counts = {**stats, **self.counts, "warc_bytes": self.writer.bytes_written}

@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS runs (
     mode TEXT NOT NULL, requests INTEGER DEFAULT 0, responses INTEGER DEFAULT 0,
     articles_new INTEGER DEFAULT 0, articles_updated INTEGER DEFAULT 0,
     articles_unchanged INTEGER DEFAULT 0, errors INTEGER DEFAULT 0, warc_bytes INTEGER DEFAULT 0,
-    profile TEXT, software_version TEXT, pid INTEGER, error_summary TEXT
+    profile TEXT, software_version TEXT, pid INTEGER, error_summary TEXT,
+    walk_complete INTEGER DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS captures (
     id INTEGER PRIMARY KEY, url TEXT NOT NULL, article_id TEXT REFERENCES articles(id),
@@ -130,6 +131,14 @@ class Catalogue:
         self.conn.commit()
         return int(cur.lastrowid)
 
+    def previous_walk_complete(self, run_id: int) -> bool:
+        """Whether the run before `run_id` walked the listings to a clean end (no crash, no failures)."""
+        row = self.conn.execute("SELECT walk_complete FROM runs WHERE id < ? ORDER BY id DESC LIMIT 1", (run_id,)).fetchone()
+        return bool(row and row[0])
+
+    def set_walk_complete(self, run_id: int, complete: bool) -> None:
+        self.conn.execute("UPDATE runs SET walk_complete = ? WHERE id = ?", (int(complete), run_id))
+
     def finish_run(self, run_id: int, status: str, counts: dict[str, int], error_summary: str | None = None) -> None:
         columns = ("requests", "responses", "articles_new", "articles_updated", "articles_unchanged", "errors", "warc_bytes")
         values = [counts.get(c, 0) for c in columns]
@@ -201,6 +210,30 @@ class Catalogue:
             return set()
         marks = ",".join("?" * len(ids))
         return {r[0] for r in self.conn.execute(f"SELECT id FROM articles WHERE id IN ({marks})", ids)}
+
+    def recheck_candidates(self, ids: list[str], published_since: str) -> dict[str, dict[str, str | None]]:
+        """Known articles among `ids` published on or after the date, with their validators (ETag, Last-Modified)."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        cur = self.conn.execute(
+            f"SELECT a.id, c.etag, c.last_modified FROM articles a LEFT JOIN captures c ON c.id = a.capture_id"
+            f" WHERE a.id IN ({marks}) AND a.published >= ?", [*ids, published_since])
+        return {r[0]: {"etag": r[1], "last_modified": r[2]} for r in cur}
+
+    def touch_article(self, article_id: str, seen_at: str, capture_id: int | None) -> bool:
+        """The article answered unchanged (e.g. 304): update last_seen; False if it is not catalogued."""
+        cur = self.conn.execute("UPDATE articles SET last_seen = ?, gone_since = NULL WHERE id = ?", (seen_at, article_id))
+        if capture_id is not None and cur.rowcount:
+            self.link_capture(capture_id, article_id)
+        return cur.rowcount > 0
+
+    def mark_gone(self, article_id: str, seen_at: str, capture_id: int | None) -> bool:
+        """The article now answers 404/410: keep it, note since when it is gone."""
+        cur = self.conn.execute("UPDATE articles SET gone_since = COALESCE(gone_since, ?) WHERE id = ?", (seen_at[:10], article_id))
+        if capture_id is not None and cur.rowcount:
+            self.link_capture(capture_id, article_id)
+        return cur.rowcount > 0
 
     def article(self, article_id: str) -> dict[str, Any] | None:
         cur = self.conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,))

@@ -63,8 +63,9 @@ def cli() -> None:
 @click.option("--recheck-days", type=click.IntRange(min=0), help="Re-fetch articles published in the last D days.")
 @click.option("--fast", is_flag=True, envvar="PORTAL_FAST", help="Lift politeness limits (for the replica on loopback only).")
 @click.option("--warc-max-size", type=click.IntRange(min=1), help="Rotate WARC files at this many bytes (default 1 GB).")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy setting (repeatable).")
 def crawl(archive: Path, profile: str, start_urls: tuple[str, ...], full: bool, max_pages: int | None,
-          recheck_days: int | None, fast: bool, warc_max_size: int | None) -> None:
+          recheck_days: int | None, fast: bool, warc_max_size: int | None, overrides: tuple[str, ...]) -> None:
     """One crawl run: incremental unless --full; prints a one-line summary.
 
     Exit 0 when everything wanted was archived, 1 when some fetches failed,
@@ -78,6 +79,12 @@ def crawl(archive: Path, profile: str, start_urls: tuple[str, ...], full: bool, 
                            full=full, max_pages=max_pages, recheck_days=recheck_days, fast=fast)
     if warc_max_size:
         options.settings["PORTAL_WARC_MAX_SIZE"] = warc_max_size
+    for override in overrides:
+        name, sep, value = override.partition("=")
+        if not sep or not name.isupper():
+            raise UsageError(f"bad --set {override!r}: give NAME=VALUE with an upper-case Scrapy setting name")
+        options.settings[name] = value
+    options.settings["PORTAL_PROGRESS"] = sys.stderr.isatty()
     result = run_crawl(options)
     click.echo(result.summary())
     sys.exit(result.exit_code)

@@ -24,6 +24,8 @@ FAST_SETTINGS: dict[str, Any] = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     "DOWNLOAD_TIMEOUT": 10,
     "RETRY_TIMES": 3,
+    "RETRY_BACKOFF_BASE": 0.2,
+    "RETRY_BACKOFF_MAX": 2.0,
 }
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
@@ -90,7 +92,7 @@ def run_crawl(options: CrawlOptions) -> RunResult:
         crawler = process.create_crawler(PortalSpider)
         started = time.monotonic()
         process.crawl(crawler, profile=profile, start_url=options.start_urls, full=options.full,
-                      max_pages=options.max_pages)
+                      max_pages=options.max_pages, recheck_days=options.recheck_days)
         process.start()
         seconds = time.monotonic() - started
     spider = crawler.spider

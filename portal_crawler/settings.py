@@ -29,9 +29,17 @@ TELNETCONSOLE_ENABLED = False
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_BACKOFF_BASE = 2.0           # seconds before the first retry, doubling per attempt
+RETRY_BACKOFF_MAX = 120.0          # and never more than this (Retry-After included)
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "portal_crawler.middlewares.BackoffRetryMiddleware": 550,
+    "portal_crawler.middlewares.RetryDelayMiddleware": 560,
+}
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
-DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024      # larger pages are refused (logged, counted as an error)
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+DOWNLOAD_FAIL_ON_DATALOSS = True         # a body cut short is an error, retried, never catalogued
 REDIRECT_ENABLED = True
 
 # -- order: a frontier that stays small (articles before listings) ------------
@@ -42,7 +50,9 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # -- the archive ---------------------------------------------------------------
 EXTENSIONS = {
     "portal_crawler.archiving.WarcCaptureExtension": 100,
+    "portal_crawler.progress.ProgressLine": 500,
 }
+PORTAL_PROGRESS = False            # the CLI turns it on when stderr is a terminal
 ITEM_PIPELINES = {
     "portal_crawler.pipelines.ValidatePipeline": 100,
     "portal_crawler.pipelines.CataloguePipeline": 300,

@@ -8,6 +8,7 @@ pager trap nor slug/host/tracking variants can grow the frontier.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterable, Iterator
 from urllib.parse import urlsplit
@@ -35,7 +36,7 @@ class PortalSpider(scrapy.Spider):
     name = "portal"
 
     def __init__(self, profile: str | Profile = "mps", start_url: str | Iterable[str] | None = None,
-                 full: Any = False, max_pages: Any = None, **kwargs: Any) -> None:
+                 full: Any = False, max_pages: Any = None, recheck_days: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.profile = profile if isinstance(profile, Profile) else load_profile(profile)
         urls = [start_url] if isinstance(start_url, str) else list(start_url or [])
@@ -44,6 +45,10 @@ class PortalSpider(scrapy.Spider):
         self.max_pages = int(max_pages) if max_pages not in (None, "") else None
         extra_hosts = tuple(urlsplit(u).netloc.lower() for u in self.start_urls)
         self.rules = UrlRules(self.profile, extra_hosts)
+        self.allowed_domains = sorted({host.rsplit(":", 1)[0] for host in self.rules.hosts})
+        self.recheck_days = int(recheck_days) if recheck_days not in (None, "") else None
+        self.catch_up = False
+        self.stopped_early = False
         self.seen_ids: set[str] = set()
         self.listing_pages = 0
         self.failed: list[str] = []
@@ -63,6 +68,10 @@ class PortalSpider(scrapy.Spider):
                 commit_seconds=settings.getfloat("PORTAL_COMMIT_SECONDS"),
                 take_lock=not settings.getbool("PORTAL_LOCK_HELD"),
             )
+            previous_ok = spider.archive.catalogue.previous_walk_complete(spider.archive.run_id)
+            spider.catch_up = not spider.full and not previous_ok
+            if spider.catch_up:
+                spider.logger.info("catch-up walk: the previous run did not end cleanly, every listing page is read")
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -89,6 +98,8 @@ class PortalSpider(scrapy.Spider):
             if callback is None:
                 return None
         meta = {**(meta or {}), "info": info}
+        if info.kind == "article":
+            meta["handle_httpstatus_list"] = [304, 404, 410]
         return scrapy.Request(info.url, callback=callback, errback=self.failed_request,
                               priority=PRIORITY.get(info.kind, 0), meta=meta)
 
@@ -107,13 +118,19 @@ class PortalSpider(scrapy.Spider):
             self.logger.warning("no listing template matches %s; reading every article link", response.url)
         entries = list(listing_entries(response, template, self.rules))
         yield from self._requisites(response)
-        known = self._known([info.article_id for info, _ in entries])
+        ids = [info.article_id for info, _ in entries]
+        known = self._known(ids)
+        recheck = self._recheck(ids)
         for info, summary in entries:
             if info.article_id not in known:
                 request = self._request(info, {"summary": summary})
-                if request is not None:
-                    yield request
-        if entries and (self.full or len(known) < len(entries)):
+            elif info.article_id in recheck:
+                request = self._conditional(info, summary, recheck[info.article_id])
+            else:
+                continue
+            if request is not None:
+                yield request
+        if entries and (self.full or self.catch_up or recheck or len(known) < len(entries)):
             yield from self._next_listings(response, template)
 
     def _known(self, ids: list[str]) -> set[str]:
@@ -121,8 +138,25 @@ class PortalSpider(scrapy.Spider):
             return set()
         return self.archive.catalogue.known_ids([i for i in ids if i])
 
+    def _recheck(self, ids: list[str]) -> dict[str, dict[str, str | None]]:
+        if self.recheck_days is None or self.full or self.archive is None:
+            return {}
+        since = (date.today() - timedelta(days=self.recheck_days)).isoformat()
+        return self.archive.catalogue.recheck_candidates([i for i in ids if i], since)
+
+    def _conditional(self, info: UrlInfo, summary: str | None, validators: dict[str, str | None]) -> scrapy.Request | None:
+        """A re-fetch of a known article, conditional where the server gave validators."""
+        request = self._request(info, {"summary": summary})
+        if request is not None:
+            if validators.get("etag"):
+                request.headers["If-None-Match"] = validators["etag"]
+            if validators.get("last_modified"):
+                request.headers["If-Modified-Since"] = validators["last_modified"]
+        return request
+
     def _next_listings(self, response: TextResponse, template: ListingTemplate | None) -> Iterator[scrapy.Request]:
         if self.max_pages is not None and self.listing_pages >= self.max_pages:
+            self.stopped_early = True
             return
         current = self.rules.classify(response.url)
         if not self.full:
@@ -140,6 +174,9 @@ class PortalSpider(scrapy.Spider):
     # -- articles and requisites ---------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Article | scrapy.Request]:
         info: UrlInfo = response.meta.get("info") or self.rules.classify(response.url)
+        if response.status != 200:
+            self._not_ok(response, info)
+            return
         if not isinstance(response, TextResponse):
             self.logger.error("not a text page: %s", response.url)
             self.failed.append(response.url)
@@ -148,6 +185,22 @@ class PortalSpider(scrapy.Spider):
         yield article_item(response, info, self.profile, summary=response.meta.get("summary"),
                            capture_id=response.meta.get("capture_id"), fetched_at=iso(fetched_at) if fetched_at else None)
         yield from self._requisites(response)
+
+    def _not_ok(self, response: Response, info: UrlInfo) -> None:
+        """304: unchanged since the stored capture; 404/410: gone (kept, marked)."""
+        fetched_at = response.meta.get("fetched_at")
+        seen_at = iso(fetched_at) if fetched_at else ""
+        capture_id = response.meta.get("capture_id")
+        if self.archive is None or not info.article_id:
+            return
+        if response.status == 304:
+            self.archive.article_unchanged(info.article_id, capture_id, seen_at)
+        elif self.archive.catalogue.article(info.article_id) is not None:
+            self.archive.article_gone(info.article_id, capture_id, seen_at)
+            self.logger.info("article %s is gone (%s)", info.article_id, response.status)
+        else:
+            self.failed.append(response.url)
+            self.logger.error("article %s answers %s and was never archived", info.url, response.status)
 
     def _requisites(self, response: TextResponse) -> Iterator[scrapy.Request]:
         for url in requisite_urls(response, self.rules):
@@ -171,4 +224,4 @@ class PortalSpider(scrapy.Spider):
         counts = {"requests": stats.get("downloader/request_count", 0),
                   "responses": stats.get("downloader/response_count", 0), "errors": errors}
         status = "ok" if errors == 0 and reason == "finished" else ("failed" if reason != "finished" else "errors")
-        self.archive.close(status, counts)
+        self.archive.close(status, counts, walk_complete=status == "ok" and not self.stopped_early)

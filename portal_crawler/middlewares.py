@@ -1,0 +1,77 @@
+"""Downloader middlewares: retries that back off, and honour Retry-After.
+
+Scrapy's RetryMiddleware retries at once; against a struggling portal that is
+exactly wrong. `BackoffRetryMiddleware` marks each retry with a delay (doubling
+per attempt, at least the server's Retry-After, capped), and
+`RetryDelayMiddleware` waits that long before the retry enters the downloader,
+so no download slot is held while waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+
+
+def retry_after_seconds(value: bytes | None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
+        self.cap = settings.getfloat("RETRY_BACKOFF_MAX", 120.0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "BackoffRetryMiddleware":
+        middleware = cls(crawler.settings)
+        middleware.crawler = crawler
+        return middleware
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        result = super().process_response(request, response)
+        if isinstance(result, Request):
+            self._mark(result, retry_after_seconds(response.headers.get(b"Retry-After")))
+        return result
+
+    def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
+        result = super().process_exception(request, exception)
+        if isinstance(result, Request):
+            self._mark(result, None)
+        return result
+
+    def _mark(self, retry: Request, retry_after: float | None) -> None:
+        attempt = retry.meta.get("retry_times", 1)
+        delay = self.base * 2 ** (attempt - 1)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        retry.meta["retry_delay"] = min(delay, self.cap)
+        self.crawler.stats.inc_value("retry/backoff_seconds", retry.meta["retry_delay"])
+
+
+class RetryDelayMiddleware:
+    """Waits out a retry's delay before the request reaches the downloader."""
+
+    async def process_request(self, request: Request) -> None:
+        delay = request.meta.pop("retry_delay", 0)
+        if delay:
+            await asyncio.sleep(delay)
+        return None
