@@ -221,6 +221,16 @@ class Catalogue:
             f" WHERE a.id IN ({marks}) AND a.published >= ?", [*ids, published_since])
         return {r[0]: {"etag": r[1], "last_modified": r[2]} for r in cur}
 
+    def iter_article_urls(self, published_since: str | None = None) -> Iterator[tuple[str, str, str | None, str | None]]:
+        """(id, url, etag, last_modified) of catalogued articles not marked gone, optionally recent ones only."""
+        sql = ("SELECT a.id, a.url, c.etag, c.last_modified FROM articles a LEFT JOIN captures c ON c.id = a.capture_id"
+               " WHERE a.gone_since IS NULL")
+        params: list[str] = []
+        if published_since is not None:
+            sql += " AND a.published >= ?"
+            params.append(published_since)
+        yield from self.conn.execute(sql, params).fetchall()
+
     def touch_article(self, article_id: str, seen_at: str, capture_id: int | None) -> bool:
         """The article answered unchanged (e.g. 304): update last_seen; False if it is not catalogued."""
         cur = self.conn.execute("UPDATE articles SET last_seen = ?, gone_since = NULL WHERE id = ?", (seen_at, article_id))
@@ -243,8 +253,10 @@ class Catalogue:
     def upsert_article(self, article: dict[str, Any], capture_id: int | None, captured_at: str) -> Outcome:
         """Insert a new article, add a version when its content changed, or touch last_seen."""
         values = _row_values(article)
+        current = self.conn.execute("SELECT version, content_hash, summary FROM articles WHERE id = ?", (values["id"],)).fetchone()
+        if current and values["summary"] is None:
+            values["summary"] = current[2]  # fetched without a listing (a sweep): the listing's summary stands
         values["content_hash"] = digest = content_hash(values)
-        current = self.conn.execute("SELECT version, content_hash FROM articles WHERE id = ?", (values["id"],)).fetchone()
         if current and current[1] == digest:
             self.conn.execute("UPDATE articles SET last_seen = ?, gone_since = NULL WHERE id = ?", (captured_at, values["id"]))
             outcome: Outcome = "unchanged"

@@ -14,6 +14,8 @@ from typing import Any, AsyncIterator, Iterable, Iterator
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
@@ -49,6 +51,7 @@ class PortalSpider(scrapy.Spider):
         self.recheck_days = int(recheck_days) if recheck_days not in (None, "") else None
         self.catch_up = False
         self.stopped_early = False
+        self._swept = False
         self.seen_ids: set[str] = set()
         self.listing_pages = 0
         self.failed: list[str] = []
@@ -68,6 +71,7 @@ class PortalSpider(scrapy.Spider):
                 commit_seconds=settings.getfloat("PORTAL_COMMIT_SECONDS"),
                 take_lock=not settings.getbool("PORTAL_LOCK_HELD"),
             )
+            crawler.signals.connect(spider.sweep_catalogue, signal=signals.spider_idle)
             previous_ok = spider.archive.catalogue.previous_walk_complete(spider.archive.run_id)
             spider.catch_up = not spider.full and not previous_ok
             if spider.catch_up:
@@ -137,6 +141,30 @@ class PortalSpider(scrapy.Spider):
         if self.full or self.archive is None:
             return set()
         return self.archive.catalogue.known_ids([i for i in ids if i])
+
+    def sweep_catalogue(self) -> None:
+        """Once the listings are done: re-request catalogued articles they no longer show.
+
+        A full run re-fetches every one; --recheck-days those published recently
+        (conditionally). This is how deleted articles are found and marked gone.
+        """
+        if self._swept or self.archive is None or not (self.full or self.recheck_days is not None):
+            return
+        self._swept = True
+        since = None if self.full else (date.today() - timedelta(days=self.recheck_days or 0)).isoformat()
+        scheduled = 0
+        for article_id, url, etag, last_modified in self.archive.catalogue.iter_article_urls(since):
+            info = self.rules.classify(url)
+            if article_id in self.seen_ids or info.article_id != article_id:
+                continue
+            validators = {} if self.full else {"etag": etag, "last_modified": last_modified}
+            request = self._conditional(info, None, validators)
+            if request is not None:
+                self.crawler.engine.crawl(request)
+                scheduled += 1
+        if scheduled:
+            self.logger.info("re-requesting %d catalogued articles the listings no longer show", scheduled)
+            raise DontCloseSpider
 
     def _recheck(self, ids: list[str]) -> dict[str, dict[str, str | None]]:
         if self.recheck_days is None or self.full or self.archive is None:

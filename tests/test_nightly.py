@@ -1,0 +1,103 @@
+"""Nightly runs: cheap incremental crawls, versions and gone articles, the lock, faults, offsite safety."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import crawl, rows, run_cli
+
+INCREMENTAL: tuple[str, ...] = ()
+
+
+def served(counts: dict[str, int]) -> dict[str, int]:
+    return {t: n for t, n in counts.items() if n}
+
+
+@pytest.fixture
+def archived(tmp_path: Path, replica_factory):
+    """A replica of 200 articles, archived once by a full run; request counts reset."""
+    replica = replica_factory(articles=200, layout="legacy", seed=11)
+    archive = tmp_path / "archive"
+    first = crawl(archive, replica.listing_url)
+    assert first.returncode == 0, first.stderr
+    replica.reset_counts()
+    return archive, replica
+
+
+def test_nothing_new_costs_robots_and_one_listing_page(archived) -> None:
+    archive, replica = archived
+    result = crawl(archive, replica.listing_url, extra=INCREMENTAL)
+    assert result.returncode == 0, result.stderr
+    counts = served(replica.counts())
+    assert sum(counts.values()) <= 3, counts
+    assert "/robots.txt" in counts and "/news-and-events.html" in counts
+    assert "0 new" in result.stdout
+
+
+def test_fifteen_new_articles_fetch_exactly_those(archived) -> None:
+    archive, replica = archived
+    added = replica.add_articles(15)
+    result = crawl(archive, replica.listing_url, extra=INCREMENTAL)
+    assert result.returncode == 0, result.stderr
+    counts = served(replica.counts())
+    paths = {urlsplit(t).path: n for t, n in counts.items()}
+    article_paths = {p for p in paths if p.startswith("/news-events/")}
+    assert article_paths == {a.url_path for a in added}
+    images = {img for a in added for img in a.images}
+    assert {p for p in paths if p.startswith("/Uploads/")} == images
+    assert len([t for t in counts if t.startswith("/news-and-events.html")]) <= 3
+    assert all(n == 1 for n in counts.values())
+    assert "15 new" in result.stdout
+
+
+def test_edit_gives_version_2_and_delete_marks_gone(archived) -> None:
+    archive, replica = archived
+    edited, deleted = replica.articles()[2].id, replica.articles()[4].id
+    replica.edit_article(edited)
+    replica.delete_article(deleted)
+    result = crawl(archive, replica.listing_url, extra=("--recheck-days", "100000"))
+    assert result.returncode == 0, result.stderr
+    db = archive / "catalogue.db"
+    assert rows(db, "SELECT version FROM articles WHERE id = ?", (edited,)) == [{"version": 2}]
+    assert [r["version"] for r in rows(db, "SELECT version FROM versions WHERE article_id = ?", (edited,))] == [1, 2]
+    assert "Update" in run_cli("show", "--archive", str(archive), edited).stdout
+    assert "Update" not in run_cli("show", "--archive", str(archive), edited, "--version", "1").stdout
+    not_modified = rows(db, "SELECT COUNT(*) AS n FROM captures WHERE run_id = 2 AND status = 304")[0]["n"]
+    assert not_modified > 150
+    gone = crawl(archive, replica.listing_url, extra=("--full",))
+    assert gone.returncode == 0, gone.stderr
+    row = rows(db, "SELECT gone_since FROM articles WHERE id = ?", (deleted,))
+    assert row and row[0]["gone_since"]
+
+
+def test_a_second_run_exits_75_and_a_killed_run_leaves_no_lock(tmp_path: Path, replica_factory) -> None:
+    replica = replica_factory(articles=60, layout="legacy")
+    replica.set_faults(slow={"seconds": 0.3})
+    archive = tmp_path / "archive"
+    env = {**os.environ, "PORTAL_FAST": "1"}
+    first = subprocess.Popen([sys.executable, "-m", "portal_crawler", "crawl", "--archive", str(archive),
+                              "--start-url", replica.listing_url], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        lock = archive / "lock"
+        deadline = time.monotonic() + 30
+        while not (lock.exists() and lock.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        second = crawl(archive, replica.listing_url, extra=INCREMENTAL)
+        assert second.returncode == 75
+        assert f"pid {first.pid}" in second.stderr and len(second.stderr.strip().splitlines()) == 1
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    replica.set_faults()
+    after = crawl(archive, replica.listing_url, extra=INCREMENTAL)
+    assert after.returncode == 0, after.stderr
+    assert len(rows(archive / "catalogue.db", "SELECT id FROM articles")) == 65
