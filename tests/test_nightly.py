@@ -101,3 +101,75 @@ def test_a_second_run_exits_75_and_a_killed_run_leaves_no_lock(tmp_path: Path, r
     after = crawl(archive, replica.listing_url, extra=INCREMENTAL)
     assert after.returncode == 0, after.stderr
     assert len(rows(archive / "catalogue.db", "SELECT id FROM articles")) == 65
+
+
+def test_faults_end_archived_or_fetched_by_the_next_run(tmp_path: Path, replica_factory) -> None:
+    replica = replica_factory(articles=80, layout="legacy", seed=13)
+    ids = [a.id for a in replica.articles()]
+    replica.set_faults(
+        error_first={"status": 503, "times": 2, "pattern": r"-t1000[0-4]\.html", "retry_after": 1},
+        slow={"seconds": 3, "times": 1, "pattern": r"-t1001[0-4]\.html"},
+        cut={"times": 1, "pattern": r"-t1002[0-4]\.html"},
+        malformed={"pattern": r"-t1003[0-4]\.html"},
+    )
+    archive = tmp_path / "archive"
+    first = crawl(archive, replica.listing_url, extra=("-s", "DOWNLOAD_TIMEOUT=1"))
+    assert first.returncode in (0, 1), first.stderr
+    if first.returncode == 1:
+        assert "errors" in first.stdout
+        replica.set_faults()
+        again = crawl(archive, replica.listing_url, extra=INCREMENTAL)
+        assert again.returncode == 0, again.stderr
+    db = archive / "catalogue.db"
+    got = {r["id"]: r for r in rows(db, "SELECT id, quality, body FROM articles")}
+    assert set(got) == set(ids)
+    for article_id in ("t10020", "t10021", "t10022"):
+        assert got[article_id]["quality"] == "ok" and len(got[article_id]["body"]) > 200
+    first_run = rows(db, "SELECT * FROM runs ORDER BY id")[0]
+    assert first_run["errors"] == 0 and first.returncode == 0, "503s, timeouts and cuts are retried within the run"
+    retried = rows(db, "SELECT url, status FROM captures WHERE status = 503")
+    assert len(retried) == 10
+
+
+def test_oversized_page_is_refused_and_logged(tmp_path: Path, replica_factory) -> None:
+    replica = replica_factory(articles=20, layout="legacy")
+    huge = replica.articles()[1].id
+    replica.set_faults(huge=[huge])
+    archive = tmp_path / "archive"
+    result = crawl(archive, replica.listing_url, extra=("-s", "DOWNLOAD_MAXSIZE=2000000"))
+    assert result.returncode == 1 and "1 errors" in result.stdout
+    assert huge not in {r["id"] for r in rows(archive / "catalogue.db", "SELECT id FROM articles")}
+    log = next((archive / "logs").glob("*.log")).read_text()
+    assert "max size" in log.lower() or "maxsize" in log.lower()
+
+
+def test_offsite_links_and_redirects_are_never_followed(tmp_path: Path, replica_factory) -> None:
+    replica = replica_factory(articles=20, layout="legacy")
+    replica.set_faults(offsite_link=True, redirect_offsite=True)
+    archive = tmp_path / "archive"
+    result = crawl(archive, replica.listing_url, replica.base_url + "/go-away")
+    db = archive / "catalogue.db"
+    urls = [r["url"] for r in rows(db, "SELECT url FROM captures")]
+    assert urls and not any("example.invalid" in u for u in urls)
+    assert any(u.endswith("/go-away") for u in urls)
+    log = next((archive / "logs").glob("*.log")).read_text()
+    assert "'offsite/filtered': 1" in log and "'offsite/domains': 1" in log
+    assert len(rows(db, "SELECT id FROM articles")) == 25
+    assert result.returncode in (0, 1)
+
+
+def test_robots_disallow_is_honoured(tmp_path: Path, replica_factory) -> None:
+    import tomllib
+    from importlib import resources
+    profile = (resources.files("portal_crawler.profiles") / "mps.toml").read_text()
+    assert tomllib.loads(profile)["urls"]["deny"]
+    open_profile = tmp_path / "nodeny.toml"
+    open_profile.write_text(profile.replace("deny = ['^/Admin/', '^/search']", "deny = []"))
+    replica = replica_factory(articles=5, layout="legacy")
+    archive = tmp_path / "archive"
+    crawl(archive, replica.base_url + "/search?keyword=police", replica.listing_url, extra=("--profile", str(open_profile)))
+    counts = replica.counts()
+    assert not any(t.startswith("/search") for t in counts)
+    assert "/robots.txt" in counts
+    log = next((archive / "logs").glob("*.log")).read_text()
+    assert "Forbidden by robots.txt" in log
