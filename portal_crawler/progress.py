@@ -1,6 +1,6 @@
 """A live progress line on a terminal: pages, new articles, rate, errors.
 
-On only when stderr is a terminal (`PORTAL_PROGRESS`); under cron the run
+Enabled by `portal-crawler crawl` only when stderr is a terminal; under cron the run
 writes plain log lines to archive/logs/ and one summary line to stdout.
 """
 
@@ -11,7 +11,6 @@ import time
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 
@@ -25,8 +24,6 @@ class ProgressLine:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ProgressLine":
-        if not crawler.settings.getbool("PORTAL_PROGRESS"):
-            raise NotConfigured("stderr is not a terminal")
         return cls(crawler)
 
     def opened(self) -> None:

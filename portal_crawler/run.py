@@ -40,6 +40,7 @@ class CrawlOptions:
     max_pages: int | None = None
     recheck_days: int | None = None
     fast: bool = False
+    progress: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
 
 
@@ -78,6 +79,9 @@ def crawl_settings(options: CrawlOptions, log_file: Path) -> Settings:
         "LOG_FILE_APPEND": False,
     }, priority="cmdline")
     settings.setdict(options.settings, priority="cmdline")
+    if options.progress:
+        extensions = settings.getdict("EXTENSIONS")
+        settings.set("EXTENSIONS", {**extensions, "portal_crawler.progress.ProgressLine": 500}, priority="cmdline")
     return settings
 
 

@@ -50,9 +50,8 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # -- the archive ---------------------------------------------------------------
 EXTENSIONS = {
     "portal_crawler.archiving.WarcCaptureExtension": 100,
-    "portal_crawler.progress.ProgressLine": 500,
 }
-PORTAL_PROGRESS = False            # the CLI turns it on when stderr is a terminal
+# portal_crawler.progress.ProgressLine is added by `portal-crawler crawl` when stderr is a terminal.
 ITEM_PIPELINES = {
     "portal_crawler.pipelines.ValidatePipeline": 100,
     "portal_crawler.pipelines.CataloguePipeline": 300,
