@@ -231,3 +231,9 @@ def main() -> None:
     except (NotFound, WarcReadError, OSError) as exc:
         click.echo(f"portal-crawler: {exc}", err=True)
         sys.exit(1)
+
+
+from portal_crawler.desk import browse, export, search, stats  # noqa: E402  (desk imports this module)
+
+for _command in (search, export, stats, browse):
+    cli.add_command(_command)

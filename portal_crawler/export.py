@@ -82,6 +82,7 @@ def check_output(path: Path | None) -> None:
 def open_output(path: Path | None) -> Iterator[TextIO]:
     """UTF-8 text to stdout, or to PATH.tmp renamed to PATH once everything is written."""
     if path is None:
+        sys.stdout.flush()
         out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
         try:
             yield out
