@@ -84,7 +84,7 @@ def crawl(archive: Path, profile: str, start_urls: tuple[str, ...], full: bool, 
         if not sep or not name.isupper():
             raise UsageError(f"bad --set {override!r}: give NAME=VALUE with an upper-case Scrapy setting name")
         options.settings[name] = value
-    options.settings["PORTAL_PROGRESS"] = sys.stderr.isatty()
+    options.progress = sys.stderr.isatty()
     result = run_crawl(options)
     click.echo(result.summary())
     sys.exit(result.exit_code)
