@@ -12,6 +12,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from portal_crawler.catalogue import Catalogue
 from portal_crawler.lock import ArchiveLock
 from portal_crawler.profile import load_profile
 from portal_crawler.spiders.portal import PortalSpider
@@ -92,6 +93,7 @@ def run_crawl(options: CrawlOptions) -> RunResult:
     logs.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     with ArchiveLock(options.archive):
+        Catalogue(options.archive / "catalogue.db").close()  # refuses an unusable catalogue before Scrapy starts
         process = CrawlerProcess(crawl_settings(options, logs / f"crawl-{stamp}.log"))
         crawler = process.create_crawler(PortalSpider)
         started = time.monotonic()
