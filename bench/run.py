@@ -57,6 +57,60 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+# -- other processes on the machine -------------------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+LIVE_REPLICAS: list["ReplicaProcess"] = []
+FOREIGN: list[str] = []
+
+
+def _busy_s() -> float:
+    """CPU seconds the whole machine has been busy (all cores), from /proc/stat."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / TICK
+
+
+def _pid_cpu_s(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+class LoadWatch:
+    """CPU seconds other processes (not this bench, its child, its replicas) used during a measurement.
+
+    The benchmarks assume an otherwise idle machine; a test suite running beside them
+    shows up here, and the figure measured then is flagged in the notes."""
+
+    def __enter__(self) -> "LoadWatch":
+        self.busy0 = _busy_s()
+        self.ours0 = _pid_cpu_s(os.getpid()) + sum(_pid_cpu_s(r.pid) for r in LIVE_REPLICAS)
+        self.pids = [r.pid for r in LIVE_REPLICAS]
+        self.started = time.monotonic()
+        self.foreign_s = 0.0
+        return self
+
+    def stop(self, child_cpu_s: float, what: str) -> float:
+        busy = _busy_s() - self.busy0
+        ours = _pid_cpu_s(os.getpid()) + sum(_pid_cpu_s(pid) for pid in self.pids) - self.ours0
+        wall = time.monotonic() - self.started
+        self.foreign_s = max(0.0, busy - ours - child_cpu_s)
+        if self.foreign_s > max(1.0, 0.05 * wall):
+            FOREIGN.append(f"{what}: other processes used {self.foreign_s:.1f} CPU s during its "
+                           f"{wall:.0f} s (machine not idle: figure disturbed)")
+            log(f"  warning: {FOREIGN[-1]}")
+        return round(self.foreign_s, 2)
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
 # -- children -----------------------------------------------------------------------------------
 
 @dataclass
@@ -129,7 +183,12 @@ class ReplicaProcess:
                "--layout", LAYOUT, "--seed", str(SEED)] + ([] if self.warm else ["--no-warm"])
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env(), stdout=subprocess.PIPE, text=True,
                                      stdin=subprocess.DEVNULL)
+        LIVE_REPLICAS.append(self)
         return self
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid if self.proc is not None else 0
 
     def ready(self) -> "ReplicaProcess":
         """Wait until it is warm and serving."""
@@ -150,6 +209,8 @@ class ReplicaProcess:
         self.stop()
 
     def stop(self) -> None:
+        if self in LIVE_REPLICAS:
+            LIVE_REPLICAS.remove(self)
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -221,19 +282,20 @@ def bare_crawl(url: str, log_file: Path) -> Child:
 
 def crawl_round(kind: str, replica: ReplicaProcess, work: Path, number: int) -> dict[str, Any]:
     replica.reset()
-    if kind == "archiving":
-        archive = work / f"crawl-archive-{number}"
-        child = archiving_crawl(replica.listing_url, archive).check("archiving crawl")
-        summary = child.stdout.strip().splitlines()[-1]
-    else:
-        child = bare_crawl(replica.listing_url, work / f"bare-{number}.log").check("bare crawl")
-        summary = child.stdout.strip().splitlines()[-1]
+    with LoadWatch() as watch:
+        if kind == "archiving":
+            archive = work / f"crawl-archive-{number}"
+            child = archiving_crawl(replica.listing_url, archive).check("archiving crawl")
+        else:
+            child = bare_crawl(replica.listing_url, work / f"bare-{number}.log").check("bare crawl")
+        foreign = watch.stop(child.cpu_s, f"crawl {kind} round {number}")
+    summary = child.stdout.strip().splitlines()[-1]
     counts = replica.counts()
     requests = sum(counts.values())
     row = {"kind": kind, "round": number, "requests": requests, "wall_s": round(child.wall_s, 2),
            "pages_per_s": round(requests / child.wall_s, 1), "cpu_s": round(child.cpu_s, 2),
            "cpu_ms_per_page": round(1000 * child.cpu_s / requests, 3), "rss_mb": round(child.rss_mb, 1),
-           "summary": summary}
+           "foreign_cpu_s": foreign, "summary": summary}
     log(f"  {kind:9} round {number}: {requests} requests in {child.wall_s:.1f} s = {row['pages_per_s']} pages/s, "
         f"CPU {child.cpu_s:.1f} s, peak RSS {child.rss_mb:.0f} MB")
     row["_counts"] = counts
@@ -284,10 +346,12 @@ def summarise_crawl(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def bench_incremental(replica: ReplicaProcess, archive: Path) -> dict[str, Any]:
     replica.reset()
-    child = archiving_crawl(replica.listing_url, archive, full=False).check("incremental crawl")
+    with LoadWatch() as watch:
+        child = archiving_crawl(replica.listing_url, archive, full=False).check("incremental crawl")
+        foreign = watch.stop(child.cpu_s, "incremental")
     counts = replica.counts()
     result = {"nothing_new_requests": sum(counts.values()), "nothing_new_s": round(child.wall_s, 2),
-              "paths": counts, "cpu_s": round(child.cpu_s, 2), "summary": child.stdout.strip().splitlines()[-1]}
+              "paths": counts, "cpu_s": round(child.cpu_s, 2), "foreign_cpu_s": foreign, "summary": child.stdout.strip().splitlines()[-1]}
     log(f"  incremental, nothing new: {result['nothing_new_requests']} requests {sorted(counts)} "
         f"in {child.wall_s:.2f} s")
     return result
@@ -299,14 +363,18 @@ def bench_reindex(archive: Path, work: Path, pairs: int) -> dict[str, Any]:
     for number in range(1, pairs + 1):
         catalogue = work / "reindex" / f"catalogue-{number}.db"
         catalogue.parent.mkdir(parents=True, exist_ok=True)
-        rebuilt = run_child([PY, "-m", "portal_crawler", "reindex", "--archive", str(archive),
-                             "--catalogue", str(catalogue)]).check("reindex")
-        raw = run_child([PY, "-m", "bench.raw_read", str(warc_dir)]).check("raw warcio read")
+        with LoadWatch() as watch:
+            rebuilt = run_child([PY, "-m", "portal_crawler", "reindex", "--archive", str(archive),
+                                 "--catalogue", str(catalogue)]).check("reindex")
+            foreign = watch.stop(rebuilt.cpu_s, f"reindex round {number}")
+        with LoadWatch() as watch:
+            raw = run_child([PY, "-m", "bench.raw_read", str(warc_dir)]).check("raw warcio read")
+            foreign += watch.stop(raw.cpu_s, f"raw read round {number}")
         info = raw.last_json()
         row = {"round": number, "reindex_s": round(rebuilt.wall_s, 2), "reindex_cpu_s": round(rebuilt.cpu_s, 2),
                "reindex_rss_mb": round(rebuilt.rss_mb, 1), "raw_s": round(raw.wall_s, 2),
                "raw_cpu_s": round(raw.cpu_s, 2), "raw_loop_s": info["seconds"],
-               "ratio": round(raw.wall_s / rebuilt.wall_s, 4), "summary": rebuilt.stdout.strip().splitlines()[-1]}
+               "ratio": round(raw.wall_s / rebuilt.wall_s, 4), "foreign_cpu_s": round(foreign, 2), "summary": rebuilt.stdout.strip().splitlines()[-1]}
         rounds.append(row)
         log(f"  reindex round {number}: reindex {rebuilt.wall_s:.1f} s, raw warcio read {raw.wall_s:.1f} s "
             f"({info['records']} records, {info['bytes'] / 1e6:.0f} MB of content) -> ratio {row['ratio']:.3f}")
@@ -361,7 +429,9 @@ def bench_search(kwargs: dict[str, Any], timeout: float) -> dict[str, Any]:
     if not (ROOT / "bench" / "search_bench.py").exists():
         log("  search: bench/search_bench.py does not exist: recorded as null")
         return {"search_p50_ms": None, "search_p95_ms": None, "note": "bench/search_bench.py missing"}
-    child = run_child([PY, "-c", SEARCH_CHILD, json.dumps(kwargs)], timeout=timeout)
+    with LoadWatch() as watch:
+        child = run_child([PY, "-c", SEARCH_CHILD, json.dumps(kwargs)], timeout=timeout)
+        foreign = watch.stop(child.cpu_s, "search")
     if child.returncode != 0:
         note = f"search_bench failed (exit {child.returncode}): {child.stderr.strip().splitlines()[-1:]}"
         log(f"  search: {note}")
@@ -369,7 +439,7 @@ def bench_search(kwargs: dict[str, Any], timeout: float) -> dict[str, Any]:
     result = child.last_json()
     if result.get("missing"):
         return {"search_p50_ms": None, "search_p95_ms": None, "note": "bench.search_bench not importable"}
-    result.update({"wall_s": round(child.wall_s, 1), "rss_mb": round(child.rss_mb, 1),
+    result.update({"wall_s": round(child.wall_s, 1), "foreign_cpu_s": foreign, "rss_mb": round(child.rss_mb, 1),
                    "args": kwargs or "defaults (n_articles=50000, queries=200)"})
     log(f"  search: p50 {result.get('search_p50_ms')} ms, p95 {result.get('search_p95_ms')} ms "
         f"({child.wall_s:.0f} s including building the catalogue)")
@@ -520,6 +590,8 @@ def main(argv: list[str] | None = None) -> int:
         "search_p50_ms": results["search"].get("search_p50_ms"),
         "search_p95_ms": results["search"].get("search_p95_ms"),
     }
+    results["machine"]["load_avg_at_end"] = os.getloadavg()
+    results["notes"] += FOREIGN
     if not results["crawl"]["same_requests"]:
         results["notes"].append("crawl: archiving and bare rounds did NOT make the same requests (see rounds)")
     if args.quick:
