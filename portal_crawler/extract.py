@@ -10,13 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
+from functools import lru_cache
+
 from lxml import etree
 from parsel import Selector
+from parsel.csstranslator import HTMLTranslator
 
 from portal_crawler import cleaners
 from portal_crawler.profile import ArticleTemplate, Profile
 
 REQUIRED = ("title", "published", "author", "paragraphs")
+_TRANSLATOR = HTMLTranslator()
 
 
 @dataclass
@@ -44,17 +48,33 @@ class Extraction:
 def extract(html: str | Selector, url: str, profile: Profile) -> Extraction:
     """Extract an article; the first template whose signature matches wins."""
     page = html if isinstance(html, Selector) else Selector(text=html)
+    root = page.root
     for template in profile.templates:
-        if page.css(template.signature):
-            return extract_with(page, url, template, profile.date_formats)
+        if select(root, template.signature):
+            return extract_with(root, url, template, profile.date_formats)
     return extract_fallback(page, url)
 
 
-def extract_with(page: Selector, url: str, template: ArticleTemplate, date_formats: tuple[str, ...]) -> Extraction:
+@lru_cache(maxsize=512)
+def compiled(css: str) -> etree.XPath:
+    """A CSS selector (parsel dialect: ::text, ::attr(name)) as a compiled XPath, once per selector."""
+    return etree.XPath(_TRANSLATOR.css_to_xpath(css))
+
+
+def select(node: etree._Element, css: str) -> list:
+    """Elements, or strings for ::text / ::attr() selectors."""
+    return compiled(css)(node)
+
+
+def _values(node: etree._Element, css: str) -> list[str]:
+    return [v if isinstance(v, str) else cleaners.element_text(v) for v in select(node, css)]
+
+
+def extract_with(root: etree._Element, url: str, template: ArticleTemplate, date_formats: tuple[str, ...]) -> Extraction:
     result = Extraction(template=template.name)
-    result.title = cleaners.text(_values(page, template.title))
-    result.published = cleaners.date(_values(page, template.published), date_formats)
-    body = page.css(template.body)
+    result.title = cleaners.text(_values(root, template.title))
+    result.published = cleaners.date(_values(root, template.published), date_formats)
+    body = select(root, template.body)
     if body:
         _read_body(body[0], url, template, result)
     for name in REQUIRED:
@@ -63,35 +83,26 @@ def extract_with(page: Selector, url: str, template: ArticleTemplate, date_forma
     return result
 
 
-def _values(page: Selector, selector: str) -> list[str]:
-    found = page.css(selector)
-    return found.getall() if "::" in selector else found.xpath("string()").getall()
-
-
-def _read_body(body: Selector, url: str, template: ArticleTemplate, result: Extraction) -> None:
+def _read_body(body: etree._Element, url: str, template: ArticleTemplate, result: Extraction) -> None:
     byline_node = _byline_node(body, template)
     if byline_node is not None:
         result.author = cleaners.byline(cleaners.element_text(byline_node))
-    for node in body.css(template.paragraph):
-        if node.root is byline_node:
+    for node in select(body, template.paragraph):
+        if node is byline_node:
             continue
-        paragraph = cleaners.element_text(node.root)
+        paragraph = cleaners.element_text(node)
         if paragraph and not any(p.search(paragraph) for p in template.drop_patterns):
             result.paragraphs.append(paragraph)
-    result.captions = [c for c in (cleaners.element_text(n.root) for n in body.css(template.caption)) if c]
-    result.images = [urljoin(url, src.strip()) for src in body.css(template.images).getall() if src.strip()]
+    result.captions = [c for c in (cleaners.element_text(n) for n in select(body, template.caption)) if c]
+    result.images = [urljoin(url, src.strip()) for src in select(body, template.images) if src.strip()]
 
 
-def _byline_node(body: Selector, template: ArticleTemplate) -> etree._Element | None:
+def _byline_node(body: etree._Element, template: ArticleTemplate) -> etree._Element | None:
     """The byline is recognised by place and markup: the body's last element, matching the byline selector."""
-    children = [c for c in body.root if isinstance(c.tag, str) and _has_content(c)]
-    if not children:
+    last = next((c for c in reversed(body) if isinstance(c.tag, str) and _has_content(c)), None)
+    if last is None:
         return None
-    last = children[-1]
-    for node in body.css(template.byline):
-        if node.root is last:
-            return last
-    return None
+    return last if any(node is last for node in select(body, template.byline)) else None
 
 
 def _has_content(element: etree._Element) -> bool:

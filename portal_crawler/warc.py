@@ -404,10 +404,10 @@ class ScanResult:
     torn: bool = False  # the file ends inside a record (or in NULs): truncating at good_end repairs it
 
 
-def _read_member(fh: BinaryIO, path: Path, offset: int) -> bytes | None:
-    """The compressed bytes of the gzip member at `offset` (None at end of file)."""
+def _read_member(fh: BinaryIO, path: Path, offset: int) -> tuple[bytes, bytes] | None:
+    """(compressed, inflated) bytes of the gzip member at `offset` (None at end of file)."""
     fh.seek(offset)
-    inflater, raw = zlib.decompressobj(zlib.MAX_WBITS | 16), bytearray()
+    inflater, raw, inflated = zlib.decompressobj(zlib.MAX_WBITS | 16), bytearray(), []
     while not inflater.eof:
         chunk = fh.read(CHUNK)
         if not chunk:
@@ -415,15 +415,15 @@ def _read_member(fh: BinaryIO, path: Path, offset: int) -> bytes | None:
                 raise TornRecordError(path, offset, "gzip member cut short by end of file")
             return None
         try:
-            inflater.decompress(chunk)
+            inflated.append(inflater.decompress(chunk))
         except zlib.error as error:
             raise WarcReadError(path, offset, f"not a readable gzip member ({error})") from None
         raw += chunk
-    return bytes(raw[:len(raw) - len(inflater.unused_data)])
+    return bytes(raw[:len(raw) - len(inflater.unused_data)]), b"".join(inflated)
 
 
 def _parse(member: bytes, path: Path, offset: int, *, raw_block: bool = False) -> ArcWarcRecord:
-    """The one WARC record in a member, its stream read to the end into `record.block`."""
+    """The one WARC record in an (inflated) member, its stream read to the end into `record.block`."""
     try:
         records = ArchiveIterator(BytesIO(member), no_record_parse=raw_block)
         record = next(records)
@@ -454,6 +454,7 @@ def _response(record: ArcWarcRecord, path: Path, offset: int) -> ArchivedRespons
 
 
 def _member_at(path: Path, offset: int) -> bytes:
+    """The inflated record at `offset`."""
     try:
         with open(path, "rb") as fh:
             member = _read_member(fh, path, offset)
@@ -461,7 +462,7 @@ def _member_at(path: Path, offset: int) -> bytes:
         raise WarcReadError(path, offset, error.strerror or str(error)) from None
     if member is None:
         raise WarcReadError(path, offset, "offset is at or past the end of the file")
-    return member
+    return member[1]
 
 
 def read_record(path: Path, offset: int) -> ArchivedResponse:
@@ -491,13 +492,13 @@ def check_digests(path: Path, offset: int) -> list[str]:
     return digest_problems(_parse(_member_at(path, offset), path, offset, raw_block=True))
 
 
-def _members(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(offset, compressed bytes) of each gzip member; raises at the first broken one."""
+def _members(path: Path) -> Iterator[tuple[int, int, bytes]]:
+    """(offset, compressed length, inflated bytes) of each gzip member; raises at the first broken one."""
     offset = 0
     with open(path, "rb") as fh:
         while (member := _read_member(fh, path, offset)) is not None:
-            yield offset, member
-            offset += len(member)
+            yield offset, len(member[0]), member[1]
+            offset += len(member[0])
 
 
 def scan_file(path: Path) -> ScanResult:
@@ -505,10 +506,10 @@ def scan_file(path: Path) -> ScanResult:
     path = Path(path)
     result = ScanResult(path=path, size=path.stat().st_size)
     try:
-        for offset, member in _members(path):
+        for offset, length, member in _members(path):
             record = _parse(member, path, offset, raw_block=True)
-            result.records.append(_summary(record, offset, len(member)))
-            result.good_end = offset + len(member)
+            result.records.append(_summary(record, offset, length))
+            result.good_end = offset + length
     except WarcReadError as error:
         result.problems.append(str(error))
         result.torn = isinstance(error, TornRecordError) or _zeros_only(path, result.good_end)
@@ -538,7 +539,19 @@ def iter_records(path: Path) -> Iterator[tuple[int, int, ArchivedResponse]]:
     Raises WarcReadError at the first broken record, after yielding those before it.
     """
     path = Path(path)
-    for offset, member in _members(path):
+    for offset, length, member in _members(path):
+        if not _is_capture(member):
+            continue
         record = _parse(member, path, offset)
         if record.rec_type in CAPTURE_TYPES:
-            yield offset, len(member), _response(record, path, offset)
+            yield offset, length, _response(record, path, offset)
+
+
+_TYPE_FIELD = re.compile(rb"\r\nWARC-Type:[ \t]*([A-Za-z]+)", re.IGNORECASE)
+
+
+def _is_capture(member: bytes) -> bool:
+    """A cheap look at the WARC-Type field, so request and warcinfo records are not parsed."""
+    head = member[:member.find(b"\r\n\r\n") + 2 if b"\r\n\r\n" in member[:8192] else 8192]
+    match = _TYPE_FIELD.search(head)
+    return match is None or match.group(1).decode().lower() in CAPTURE_TYPES
