@@ -102,8 +102,8 @@ class LoadWatch:
         wall = time.monotonic() - self.started
         self.foreign_s = max(0.0, busy - ours - child_cpu_s)
         if self.foreign_s > max(1.0, 0.05 * wall):
-            FOREIGN.append(f"{what}: other processes used {self.foreign_s:.1f} CPU s during its "
-                           f"{wall:.0f} s (machine not idle: figure disturbed)")
+            FOREIGN.append(f"{what}: CPU used outside this bench (other processes, or kernel work such as writeback) was {self.foreign_s:.1f} s during its "
+                           f"{wall:.0f} s: the figure may be disturbed")
             log(f"  warning: {FOREIGN[-1]}")
         return round(self.foreign_s, 2)
 
