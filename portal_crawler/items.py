@@ -1,8 +1,10 @@
-"""The Article item: one article page as extracted, with the capture it came from."""
+"""Items: the article page the spider yields, and the Article extracted from it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from portal_crawler.urls import UrlInfo
 
 
 @dataclass
@@ -23,3 +25,12 @@ class Article:
     problems: list[str] = field(default_factory=list)
     capture_id: int | None = None
     fetched_at: str | None = None
+
+
+@dataclass
+class ArticlePage:
+    """An article page as the spider hands it on: the writer process extracts it into an Article."""
+
+    info: UrlInfo
+    summary: str | None
+    capture_token: int | None

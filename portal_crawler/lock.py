@@ -39,6 +39,13 @@ class ArchiveLock:
         self._fd = fd
         return self
 
+    @property
+    def fd(self) -> int:
+        """The locked file descriptor: a child process given it holds the lock too."""
+        if self._fd is None:
+            raise RuntimeError("the lock is not held")
+        return self._fd
+
     def release(self) -> None:
         if self._fd is not None:
             os.ftruncate(self._fd, 0)

@@ -9,14 +9,28 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from scrapy.http import TextResponse
+from scrapy.http import Headers, TextResponse
+from scrapy.responsetypes import responsetypes
 
 from portal_crawler.extract import extract
 from portal_crawler.items import Article
 from portal_crawler.profile import ListingTemplate, Profile
 from portal_crawler.urls import UrlInfo, UrlRules
 
+ENCODING_HEADERS = ("content-encoding", "transfer-encoding")
 REQUISITE_SOURCES = "img::attr(src), link[rel~=stylesheet]::attr(href), script::attr(src)"
+
+
+def text_response(url: str, status: int, headers: list[tuple[str, str]], body: bytes) -> TextResponse | None:
+    """A decoded body as Scrapy would hand it to a spider (None when it is not text).
+
+    `body` has its Content-Encoding undone already; Scrapy's response classes
+    then pick the character encoding exactly as they do during a crawl.
+    """
+    kept = Headers([(k, v) for k, v in headers if k.lower() not in ENCODING_HEADERS])
+    cls = responsetypes.from_args(headers=kept, url=url, body=body)
+    response = cls(url=url, status=status, headers=kept, body=body)
+    return response if isinstance(response, TextResponse) else None
 
 
 def listing_template(profile: Profile, response: TextResponse) -> ListingTemplate | None:

@@ -1,9 +1,13 @@
-"""Item pipelines: validate -> deduplicate/version -> catalogue.
+"""Item pipelines: validate -> hand over for extraction, versioning and cataloguing.
 
-Validation never drops an article that has content: a missing field lowers its
-quality (`partial`) and is listed in `problems`. Deduplication and versioning
-happen in the catalogue by article ID and content hash: the same content seen
-again only touches `last_seen`, changed content becomes a new version.
+The spider yields an `ArticlePage` per article page. `ValidatePipeline` drops
+what has no article ID; `CataloguePipeline` hands the page to the run's writer
+process (`archiving.ArchiveSession.on_article`), which extracts it with the
+profile, keeps it even when a field is missing (quality `partial`, the problem
+listed), and deduplicates/versions it in the catalogue by article ID and
+content hash: the same content seen again only touches `last_seen`, changed
+content becomes a new version. Extraction runs there, beside the WARC writing,
+so the crawl's own thread stays free for Scrapy.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import logging
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from portal_crawler.items import Article
+from portal_crawler.items import ArticlePage
 
 logger = logging.getLogger(__name__)
 
@@ -21,18 +25,16 @@ logger = logging.getLogger(__name__)
 class ValidatePipeline:
     """Drops only what is not an article at all; everything else is kept with its problems."""
 
-    def process_item(self, item: Article) -> Article:
-        if not item.id:
-            raise DropItem(f"no article ID in {item.url}")
-        if not item.paragraphs and not item.title:
-            raise DropItem(f"no title and no text in {item.url} (kept in WARC only)")
-        if item.problems:
-            logger.info("article %s is %s: %s", item.id, item.quality, "; ".join(item.problems))
+    def process_item(self, item: ArticlePage) -> ArticlePage:
+        if not item.info.article_id:
+            raise DropItem(f"no article ID in {item.info.url}")
+        if item.capture_token is None:
+            raise DropItem(f"no capture of {item.info.url} (archiving is off)")
         return item
 
 
 class CataloguePipeline:
-    """Writes each article to the catalogue through the run's ArchiveSession."""
+    """Hands each article page to the run's writer process."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -41,9 +43,9 @@ class CataloguePipeline:
     def from_crawler(cls, crawler: Crawler) -> "CataloguePipeline":
         return cls(crawler)
 
-    def process_item(self, item: Article) -> Article:
-        session = getattr(self.crawler.spider, "archive", None)
-        if session is not None:
-            outcome = session.catalogue_article(item)
-            self.crawler.stats.inc_value(f"portal/articles_{outcome}")
+    def process_item(self, item: ArticlePage) -> ArticlePage:
+        run = getattr(self.crawler.spider, "archive", None)
+        if run is not None and item.capture_token is not None:
+            run.article(item.capture_token, item.info, item.summary)
+            self.crawler.stats.inc_value("portal/articles")
         return item

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,7 @@ class Profile:
     templates: tuple[ArticleTemplate, ...]
     date_formats: tuple[str, ...]
     description: str = ""
+    ref: str = ""              # what load_profile was given (a name or a path), to load it again elsewhere
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -191,7 +192,7 @@ def load_profile(name_or_path: str) -> Profile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{source}: not valid TOML: {exc}") from None
-    return parse_profile(data, source)
+    return replace(parse_profile(data, source), ref=str(path.resolve()) if source == str(path) else name_or_path)
 
 
 def _read_file(path: Path) -> str:

@@ -14,18 +14,15 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scrapy.http import Headers, TextResponse
-from scrapy.responsetypes import responsetypes
+from scrapy.http import TextResponse
 from warcio.archiveiterator import ArchiveIterator
 
 from portal_crawler import __version__
 from portal_crawler.catalogue import Catalogue
-from portal_crawler.pages import article_item, listing_entries, listing_template
+from portal_crawler.pages import article_item, listing_entries, listing_template, text_response
 from portal_crawler.profile import Profile, load_profile
 from portal_crawler.urls import UrlRules
 from portal_crawler.warc import ArchivedResponse, RecordPointer, iter_records, read_record
-
-ENCODING_HEADERS = ("content-encoding", "transfer-encoding")
 
 
 class ReindexError(Exception):
@@ -49,11 +46,7 @@ def warc_files(warc_dir: Path) -> list[Path]:
 
 def scrapy_response(record: ArchivedResponse, body: bytes | None = None) -> TextResponse | None:
     """The record as Scrapy would have handed it to the spider (decompressed), or None if not text."""
-    headers = Headers([(k, v) for k, v in record.headers if k.lower() not in ENCODING_HEADERS])
-    body = record.decoded_body() if body is None else body
-    cls = responsetypes.from_args(headers=headers, url=record.url, body=body)
-    response = cls(url=record.url, status=record.status, headers=headers, body=body)
-    return response if isinstance(response, TextResponse) else None
+    return text_response(record.url, record.status, record.headers, record.decoded_body() if body is None else body)
 
 
 def _warcinfo(path: Path) -> dict[str, str]:

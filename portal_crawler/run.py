@@ -75,7 +75,6 @@ def crawl_settings(options: CrawlOptions, log_file: Path) -> Settings:
         settings.setdict(FAST_SETTINGS, priority="cmdline")
     settings.setdict({
         "PORTAL_ARCHIVE_DIR": str(options.archive),
-        "PORTAL_LOCK_HELD": True,
         "LOG_FILE": str(log_file),
         "LOG_FILE_APPEND": False,
     }, priority="cmdline")
@@ -92,9 +91,11 @@ def run_crawl(options: CrawlOptions) -> RunResult:
     logs = options.archive / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    with ArchiveLock(options.archive):
+    with ArchiveLock(options.archive) as lock:
         Catalogue(options.archive / "catalogue.db").close()  # refuses an unusable catalogue before Scrapy starts
-        process = CrawlerProcess(crawl_settings(options, logs / f"crawl-{stamp}.log"))
+        settings = crawl_settings(options, logs / f"crawl-{stamp}.log")
+        settings.set("PORTAL_LOCK_FD", lock.fd, priority="cmdline")
+        process = CrawlerProcess(settings)
         crawler = process.create_crawler(PortalSpider)
         started = time.monotonic()
         process.crawl(crawler, profile=profile, start_url=options.start_urls, full=options.full,

@@ -338,11 +338,16 @@ class ArchivedResponse:
 
     def decoded_body(self) -> bytes:
         """The entity with its Content-Encoding (gzip, deflate, chained) undone."""
-        body = self.entity
-        codings = [c.strip().lower() for c in (self.header("Content-Encoding") or "").split(",")]
-        for coding in reversed([c for c in codings if c and c != "identity"]):
-            body = _decode(body, coding)
-        return body
+        return decode_entity(self.entity, self.header("Content-Encoding"))
+
+
+def decode_entity(entity: bytes, content_encoding: str | None) -> bytes:
+    """Undo a Content-Encoding (gzip, deflate, br, zstd, chained); raises ValueError when corrupt."""
+    body = entity
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
+    for coding in reversed([c for c in codings if c and c != "identity"]):
+        body = _decode(body, coding)
+    return body
 
 
 _WBITS = {"gzip": (zlib.MAX_WBITS | 32,), "x-gzip": (zlib.MAX_WBITS | 32,),

@@ -68,3 +68,20 @@ def replica_factory() -> Iterator:
     yield start
     for replica in started:
         replica.stop()
+
+
+def wait_unlocked(archive: Path, timeout: float = 30) -> None:
+    """After a crawl is killed its writer process writes out what it had, holding the lock until done."""
+    import time
+
+    from portal_crawler.lock import ArchiveLock, LockHeld
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            ArchiveLock(archive).acquire().release()
+            return
+        except LockHeld:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

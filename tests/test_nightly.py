@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import crawl, rows, run_cli
+from conftest import crawl, rows, run_cli, wait_unlocked
 
 INCREMENTAL: tuple[str, ...] = ()
 
@@ -97,6 +97,7 @@ def test_a_second_run_exits_75_and_a_killed_run_leaves_no_lock(tmp_path: Path, r
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
+    wait_unlocked(archive)
     replica.set_faults()
     after = crawl(archive, replica.listing_url, extra=INCREMENTAL)
     assert after.returncode == 0, after.stderr

@@ -20,9 +20,10 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from portal_crawler.archiving import ArchiveSession, iso
-from portal_crawler.items import Article
-from portal_crawler.pages import article_item, listing_entries, listing_template, requisite_urls
+from portal_crawler.archiving import iso
+from portal_crawler.handoff import ArchiveRun
+from portal_crawler.items import ArticlePage
+from portal_crawler.pages import listing_entries, listing_template, requisite_urls
 from portal_crawler.profile import ListingTemplate, Profile, load_profile
 from portal_crawler.urls import UrlInfo, UrlRules
 
@@ -56,20 +57,22 @@ class PortalSpider(scrapy.Spider):
         self.listing_pages = 0
         self.failed: list[str] = []
         self._requisites_seen: set[str] = set()
-        self.archive: ArchiveSession | None = None
+        self.archive: ArchiveRun | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> "PortalSpider":
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         if settings.getbool("PORTAL_ARCHIVE_ENABLED", True):
-            spider.archive = ArchiveSession(
-                Path(settings.get("PORTAL_ARCHIVE_DIR", "archive")), spider.profile,
+            lock_fd = settings.get("PORTAL_LOCK_FD")
+            spider.archive = ArchiveRun(
+                Path(settings.get("PORTAL_ARCHIVE_DIR", "archive")), spider.profile.ref or spider.profile.name,
                 "full" if spider.full else "incremental",
                 max_warc_size=settings.getint("PORTAL_WARC_MAX_SIZE"),
                 commit_every=settings.getint("PORTAL_COMMIT_EVERY"),
                 commit_seconds=settings.getfloat("PORTAL_COMMIT_SECONDS"),
-                take_lock=not settings.getbool("PORTAL_LOCK_HELD"),
+                lock_fd=int(lock_fd) if lock_fd is not None else None,
+                log_file=settings.get("LOG_FILE"),
             )
             crawler.signals.connect(spider.sweep_catalogue, signal=signals.spider_idle)
             previous_ok = spider.archive.catalogue.previous_walk_complete(spider.archive.run_id)
@@ -200,33 +203,32 @@ class PortalSpider(scrapy.Spider):
                     yield request
 
     # -- articles and requisites ---------------------------------------------
-    def parse_article(self, response: Response) -> Iterator[Article | scrapy.Request]:
+    def parse_article(self, response: Response) -> Iterator[ArticlePage | scrapy.Request]:
         info: UrlInfo = response.meta.get("info") or self.rules.classify(response.url)
+        token = response.meta.get("capture_token")
         if response.status != 200:
-            self._not_ok(response, info)
+            self._not_ok(response, info, token)
             return
         if not isinstance(response, TextResponse):
             self.logger.error("not a text page: %s", response.url)
             self.failed.append(response.url)
+            if self.archive is not None and token is not None:
+                self.archive.page_outcome("drop", token)
             return
-        fetched_at = response.meta.get("fetched_at")
-        yield article_item(response, info, self.profile, summary=response.meta.get("summary"),
-                           capture_id=response.meta.get("capture_id"), fetched_at=iso(fetched_at) if fetched_at else None)
+        yield ArticlePage(info=info, summary=response.meta.get("summary"), capture_token=token)
         yield from self._requisites(response)
 
-    def _not_ok(self, response: Response, info: UrlInfo) -> None:
+    def _not_ok(self, response: Response, info: UrlInfo, token: int | None) -> None:
         """304: unchanged since the stored capture; 404/410: gone (kept, marked)."""
-        fetched_at = response.meta.get("fetched_at")
-        seen_at = iso(fetched_at) if fetched_at else ""
-        capture_id = response.meta.get("capture_id")
-        if self.archive is None or not info.article_id:
+        if self.archive is None or token is None or not info.article_id:
             return
         if response.status == 304:
-            self.archive.article_unchanged(info.article_id, capture_id, seen_at)
+            self.archive.page_outcome("unchanged", token, info.article_id)
         elif self.archive.catalogue.article(info.article_id) is not None:
-            self.archive.article_gone(info.article_id, capture_id, seen_at)
+            self.archive.page_outcome("gone", token, info.article_id)
             self.logger.info("article %s is gone (%s)", info.article_id, response.status)
         else:
+            self.archive.page_outcome("drop", token)
             self.failed.append(response.url)
             self.logger.error("article %s answers %s and was never archived", info.url, response.status)
 
@@ -252,4 +254,6 @@ class PortalSpider(scrapy.Spider):
         counts = {"requests": stats.get("downloader/request_count", 0),
                   "responses": stats.get("downloader/response_count", 0), "errors": errors}
         status = "ok" if errors == 0 and reason == "finished" else ("failed" if reason != "finished" else "errors")
-        self.archive.close(status, counts, walk_complete=status == "ok" and not self.stopped_early)
+        code = self.archive.close(status, counts, walk_complete=status == "ok" and not self.stopped_early)
+        if code != 0:
+            self.logger.error("the archive writer exited with %s", code)
