@@ -295,6 +295,10 @@ class Catalogue:
         cur = self.conn.execute("SELECT * FROM versions WHERE article_id = ? ORDER BY version", (article_id,))
         return [dict(zip([d[0] for d in cur.description], row)) for row in cur]
 
+    def latest_page_capture(self, article_id: str) -> int | None:
+        row = self.conn.execute("SELECT MAX(id) FROM captures WHERE article_id = ? AND status = 200", (article_id,)).fetchone()
+        return row[0] if row else None
+
     def capture_by_record_id(self, record_id: str) -> CapturePointer | None:
         row = self.conn.execute(
             "SELECT id, url, warc_filename, warc_offset, warc_length, warc_record_id, record_type, payload_digest,"

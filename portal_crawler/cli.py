@@ -144,7 +144,7 @@ def show(archive: Path, article_id: str, fmt: str, version: int | None) -> None:
     catalogue = open_catalogue(archive)
     article = article_version(catalogue, article_id, version)
     if fmt == "html":
-        sys.stdout.buffer.write(page_html(catalogue, archive / "warc", article))
+        sys.stdout.buffer.write(page_html(catalogue, archive / "warc", article, latest=version is None))
     elif fmt == "json":
         click.echo(json.dumps(article, ensure_ascii=False, indent=2))
     else:

@@ -44,11 +44,18 @@ def page_record(catalogue: Catalogue, warc_dir: Path, capture_id: int) -> Archiv
     return record
 
 
-def page_html(catalogue: Catalogue, warc_dir: Path, article: dict[str, Any]) -> bytes:
-    """The archived page as served, decoded per its Content-Encoding."""
-    if not article.get("capture_id"):
+def page_html(catalogue: Catalogue, warc_dir: Path, article: dict[str, Any], latest: bool = True) -> bytes:
+    """The archived page as served, decoded per its Content-Encoding.
+
+    For the latest version: the most recent full capture of the page (a later
+    fetch with the same article content, e.g. another "Other news" list, counts);
+    for an older version: the capture that version was first seen in.
+    """
+    capture_id = catalogue.latest_page_capture(article["id"]) if latest else None
+    capture_id = capture_id or article.get("capture_id")
+    if not capture_id:
         raise NotFound(f"article {article['id']} has no capture to read")
-    return page_record(catalogue, warc_dir, article["capture_id"]).decoded_body()
+    return page_record(catalogue, warc_dir, capture_id).decoded_body()
 
 
 def article_text(article: dict[str, Any], captured_at: str | None = None) -> str:

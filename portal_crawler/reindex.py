@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import nullcontext
+from multiprocessing import get_context
+from multiprocessing.pool import Pool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +25,7 @@ from portal_crawler.catalogue import Catalogue
 from portal_crawler.pages import article_item, listing_entries, listing_template, text_response
 from portal_crawler.profile import Profile, load_profile
 from portal_crawler.urls import UrlRules
-from portal_crawler.warc import ArchivedResponse, RecordPointer, iter_records, read_record
+from portal_crawler.warc import ArchivedResponse, RecordPointer, decode_entity, iter_records, read_record
 
 
 class ReindexError(Exception):
@@ -66,8 +69,9 @@ def _second(warc_date: str) -> str:
 class Reindexer:
     """Feeds WARC records, in order, into a fresh catalogue."""
 
-    def __init__(self, catalogue: Catalogue, profile: Profile, report: ReindexReport) -> None:
+    def __init__(self, catalogue: Catalogue, profile: Profile, report: ReindexReport, pool: Pool | None = None) -> None:
         self.catalogue, self.profile, self.report = catalogue, profile, report
+        self.pool, self.jobs = pool, []
         self.rules: dict[str, UrlRules] = {}
         self.summaries: dict[str, str | None] = {}
         self.originals: dict[str, tuple[Path, int]] = {}
@@ -90,6 +94,7 @@ class Reindexer:
                 (run_id, "", info.get("mode", "unknown"), info.get("profile"), __version__))
         for offset, length, record in iter_records(path):
             self.add_record(path, offset, length, record, run_id)
+        self.drain()
         self.report.files += 1
 
     def add_record(self, path: Path, offset: int, length: int, record: ArchivedResponse, run_id: int | None) -> None:
@@ -105,26 +110,51 @@ class Reindexer:
             self.originals[record.record_id] = (path, offset)
         if record.status == 200:
             self.add_page(record, capture_id, fetched_at)
+        elif record.status in (304, 404, 410):
+            self.add_outcome(record, capture_id, fetched_at)
+
+    def add_outcome(self, record: ArchivedResponse, capture_id: int, fetched_at: str) -> None:
+        """A 304 touches the article, a 404/410 marks it gone: as the crawl did."""
+        info = self.rules_for(record.url).classify(record.url)
+        if info.kind != "article" or not info.article_id:
+            return
+        self.drain()
+        if record.status == 304:
+            self.catalogue.touch_article(info.article_id, fetched_at, capture_id)
+        else:
+            self.catalogue.mark_gone(info.article_id, fetched_at, capture_id)
 
     def add_page(self, record: ArchivedResponse, capture_id: int, fetched_at: str) -> None:
         rules = self.rules_for(record.url)
         info = rules.classify(record.url)
         if info.kind not in ("listing", "article"):
             return
-        response = scrapy_response(record, self._body(record))
+        body = self._body(record)
+        if info.kind == "article":
+            entity, encoding = (record.entity, record.header("Content-Encoding")) if body is None else (body, None)
+            job = (record.url, record.status, record.headers, entity, encoding, info,
+                   self.summaries.get(info.article_id), capture_id, fetched_at)
+            self.jobs.append(job)
+            if len(self.jobs) >= 512:
+                self.drain()
+            return
+        response = scrapy_response(record, body)
         if response is None:
             return
         if info.kind == "listing":
             template = listing_template(self.profile, response)
             for entry, summary in listing_entries(response, template, rules):
                 self.summaries[entry.article_id] = summary
-            return
-        item = article_item(response, info, self.profile, summary=self.summaries.get(info.article_id),
-                            capture_id=capture_id, fetched_at=fetched_at)
-        if item.id and (item.paragraphs or item.title):
-            outcome = self.catalogue.upsert_article(vars(item), capture_id, fetched_at)
-            self.report.versions += outcome != "unchanged"
-            self.report.articles += outcome == "new"
+
+    def drain(self) -> None:
+        """Extract the queued article pages (in worker processes when there is a pool), catalogue in order."""
+        jobs, self.jobs = self.jobs, []
+        results = self.pool.imap(_extract_job, jobs, chunksize=8) if self.pool else map(_extract_job, jobs)
+        for article in results:
+            if article is not None:
+                outcome = self.catalogue.upsert_article(article, article["capture_id"], article["fetched_at"])
+                self.report.versions += outcome != "unchanged"
+                self.report.articles += outcome == "new"
 
     def _body(self, record: ArchivedResponse) -> bytes | None:
         """A revisit's body is its original's, read from wherever that record is."""
@@ -137,6 +167,24 @@ class Reindexer:
         return read_record(*original).decoded_body()
 
 
+_PROFILE: Profile | None = None
+
+
+def _init_worker(profile: Profile) -> None:
+    global _PROFILE  # one profile per worker process, set once
+    _PROFILE = profile
+
+
+def _extract_job(job: tuple) -> dict | None:
+    """An article page to its catalogue row values (the crawl's writer does the same), or None."""
+    url, status, headers, entity, encoding, info, summary, capture_id, fetched_at = job
+    response = text_response(url, status, headers, decode_entity(entity, encoding))
+    if response is None or _PROFILE is None:
+        return None
+    item = article_item(response, info, _PROFILE, summary=summary, capture_id=capture_id, fetched_at=fetched_at)
+    return vars(item) if item.id and (item.paragraphs or item.title) else None
+
+
 def reindex(warc_dir: Path, catalogue_path: Path, profile: str = "mps") -> ReindexReport:
     """Rebuild `catalogue_path` from every WARC file in `warc_dir`."""
     files = warc_files(Path(warc_dir))
@@ -146,10 +194,14 @@ def reindex(warc_dir: Path, catalogue_path: Path, profile: str = "mps") -> Reind
         leftover.unlink(missing_ok=True)
     report = ReindexReport()
     catalogue = Catalogue(building)
-    reindexer = Reindexer(catalogue, load_profile(profile), report)
-    for path in files:
-        reindexer.add_file(path)
-        catalogue.commit()
+    loaded = load_profile(profile)
+    _init_worker(loaded)
+    workers = min(os.cpu_count() or 1, 4)
+    with get_context("fork").Pool(workers, _init_worker, (loaded,)) if workers > 1 else nullcontext() as pool:
+        reindexer = Reindexer(catalogue, loaded, report, pool)
+        for path in files:
+            reindexer.add_file(path)
+            catalogue.commit()
     catalogue.conn.execute("UPDATE runs SET started = (SELECT MIN(fetched_at) FROM captures WHERE run_id = runs.id),"
                            " finished = (SELECT MAX(fetched_at) FROM captures WHERE run_id = runs.id)")
     catalogue.close()

@@ -16,7 +16,7 @@ VERSION_COLUMNS = "article_id, version, content_hash, captured_at, capture_id, u
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory: pytest.TempPathFactory):
-    """Two full runs of a replica; between them one article is edited."""
+    """Two full runs of a replica (one article edited between them), then a recheck run after a deletion."""
     from portal_crawler.replica import Replica, ReplicaConfig
 
     archive = tmp_path_factory.mktemp("reindex") / "archive"
@@ -26,6 +26,9 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory):
         replica.edit_article(edited.id)
         second = crawl(archive, replica.listing_url)
         assert second.returncode == 0, second.stderr
+        replica.delete_article(replica.articles()[30].id)
+        third = crawl(archive, replica.listing_url, extra=("--recheck-days", "100000"))
+        assert third.returncode == 0, third.stderr
         yield archive, replica, edited.id
 
 
@@ -35,6 +38,8 @@ def test_second_run_records_the_edit_as_version_2(two_runs) -> None:
     assert rows(db, "SELECT version FROM articles WHERE id = ?", (edited,)) == [{"version": 2}]
     assert rows(db, "SELECT COUNT(*) AS n FROM articles WHERE version > 1")[0]["n"] == 1
     assert rows(db, "SELECT COUNT(*) AS n FROM captures WHERE record_type = 'revisit'")[0]["n"] > 40
+    assert rows(db, "SELECT COUNT(*) AS n FROM captures WHERE status = 304")[0]["n"] > 30
+    assert rows(db, "SELECT COUNT(*) AS n FROM articles WHERE gone_since IS NOT NULL")[0]["n"] == 1
 
 
 def test_reindex_rebuilds_identical_articles_and_versions(two_runs, tmp_path: Path) -> None:
