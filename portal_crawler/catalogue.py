@@ -23,6 +23,7 @@ from portal_crawler.warc import PriorCapture, RecordPointer
 
 SCHEMA_VERSION = 1
 Outcome = Literal["new", "updated", "unchanged"]
+FTS_COLUMNS = ["title", "summary", "body", "author"]
 CONTENT_FIELDS = ("title", "published", "author", "summary", "body", "captions", "images")
 
 _TABLES = """
@@ -111,9 +112,17 @@ class Catalogue:
             return
         self.conn.executescript(_TABLES)
         if "articles_fts" not in self.db.table_names():
-            self.db["articles"].enable_fts(["title", "summary", "body", "author"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")
+            self.enable_search()
         self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         self.conn.commit()
+
+    def enable_search(self) -> None:
+        """The FTS5 index over title, summary, body, author, kept current by triggers (filled from articles)."""
+        self.db["articles"].enable_fts(FTS_COLUMNS, create_triggers=True, tokenize="unicode61 remove_diacritics 2")
+
+    def disable_search(self) -> None:
+        """Drop the FTS index and its triggers (a bulk rebuild then calls enable_search once)."""
+        self.db["articles"].disable_fts()
 
     def commit(self) -> None:
         self.conn.commit()

@@ -53,6 +53,8 @@ def test_reindex_rebuilds_identical_articles_and_versions(two_runs, tmp_path: Pa
                 "SELECT id, url, status, warc_filename, warc_offset, warc_record_id, record_type, payload_digest, article_id FROM captures ORDER BY id"):
         assert rows(rebuilt, sql) == rows(original, sql), sql
     assert len(rows(rebuilt, "SELECT id FROM articles")) == 45
+    fts = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'security' ORDER BY rowid"
+    assert rows(rebuilt, fts) == rows(original, fts) and rows(rebuilt, fts)
 
 
 def test_show_html_is_the_served_page_of_each_version(two_runs) -> None:
