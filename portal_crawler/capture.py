@@ -36,8 +36,8 @@ def exchange_from_scrapy(request: Request, response: Response, fetched_at: datet
 def header_list(headers: Headers) -> list[tuple[str, str]]:
     """Every (name, value), repeated headers kept (`getlist`, never `headers[k]`)."""
     return [(_text(name), _text(value))
-            for name in headers.keys()
-            for value in headers.getlist(name)]
+            for name, values in dict.items(headers)  # the stored lists: every value of a repeated header
+            for value in values]
 
 
 def request_headers(request: Request, url: str) -> list[tuple[str, str]]:
