@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections import deque
 from contextlib import nullcontext
 from multiprocessing import get_context
 from multiprocessing.pool import Pool
@@ -71,7 +72,7 @@ class Reindexer:
 
     def __init__(self, catalogue: Catalogue, profile: Profile, report: ReindexReport, pool: Pool | None = None) -> None:
         self.catalogue, self.profile, self.report = catalogue, profile, report
-        self.pool, self.jobs = pool, []
+        self.pool, self.pending = pool, deque()
         self.rules: dict[str, UrlRules] = {}
         self.summaries: dict[str, str | None] = {}
         self.originals: dict[str, tuple[Path, int]] = {}
@@ -134,9 +135,7 @@ class Reindexer:
             entity, encoding = (record.entity, record.header("Content-Encoding")) if body is None else (body, None)
             job = (record.url, record.status, record.headers, entity, encoding, info,
                    self.summaries.get(info.article_id), capture_id, fetched_at)
-            self.jobs.append(job)
-            if len(self.jobs) >= 512:
-                self.drain()
+            self.submit(job)
             return
         response = scrapy_response(record, body)
         if response is None:
@@ -146,15 +145,25 @@ class Reindexer:
             for entry, summary in listing_entries(response, template, rules):
                 self.summaries[entry.article_id] = summary
 
+    def submit(self, job: tuple) -> None:
+        """Extract an article page: in a worker process when there is a pool, overlapping the reading."""
+        if self.pool is None:
+            self._catalogue(_extract_job(job))
+            return
+        self.pending.append(self.pool.apply_async(_extract_job, (job,)))
+        while self.pending and (self.pending[0].ready() or len(self.pending) > 256):
+            self._catalogue(self.pending.popleft().get())
+
     def drain(self) -> None:
-        """Extract the queued article pages (in worker processes when there is a pool), catalogue in order."""
-        jobs, self.jobs = self.jobs, []
-        results = self.pool.imap(_extract_job, jobs, chunksize=32) if self.pool else map(_extract_job, jobs)
-        for article in results:
-            if article is not None:
-                outcome = self.catalogue.upsert_article(article, article["capture_id"], article["fetched_at"])
-                self.report.versions += outcome != "unchanged"
-                self.report.articles += outcome == "new"
+        """Wait for every submitted page and catalogue it, in submission (= capture) order."""
+        while self.pending:
+            self._catalogue(self.pending.popleft().get())
+
+    def _catalogue(self, article: dict | None) -> None:
+        if article is not None:
+            outcome = self.catalogue.upsert_article(article, article["capture_id"], article["fetched_at"])
+            self.report.versions += outcome != "unchanged"
+            self.report.articles += outcome == "new"
 
     def _body(self, record: ArchivedResponse) -> bytes | None:
         """A revisit's body is its original's, read from wherever that record is."""
