@@ -498,12 +498,34 @@ def check_digests(path: Path, offset: int) -> list[str]:
 
 
 def _members(path: Path) -> Iterator[tuple[int, int, bytes]]:
-    """(offset, compressed length, inflated bytes) of each gzip member; raises at the first broken one."""
+    """(offset, compressed length, inflated bytes) of each gzip member; raises at the first broken one.
+
+    One sequential pass: what one member's inflater leaves unused starts the next.
+    """
     offset = 0
     with open(path, "rb") as fh:
-        while (member := _read_member(fh, path, offset)) is not None:
-            yield offset, len(member[0]), member[1]
-            offset += len(member[0])
+        pending = fh.read(CHUNK)
+        while pending:
+            length, inflated, pending = _next_member(fh, path, offset, pending)
+            yield offset, length, inflated
+            offset += length
+
+
+def _next_member(fh: BinaryIO, path: Path, offset: int, data: bytes) -> tuple[int, bytes, bytes]:
+    """Inflate the member that `data` (then the file) starts with: (its length, inflated, bytes after it)."""
+    inflater, parts, taken = zlib.decompressobj(zlib.MAX_WBITS | 16), [], 0
+    while True:
+        try:
+            parts.append(inflater.decompress(data))
+        except zlib.error as error:
+            raise WarcReadError(path, offset, f"not a readable gzip member ({error})") from None
+        if inflater.eof:
+            unused = inflater.unused_data
+            return taken + len(data) - len(unused), b"".join(parts), unused or fh.read(CHUNK)
+        taken += len(data)
+        data = fh.read(CHUNK)
+        if not data:
+            raise TornRecordError(path, offset, "gzip member cut short by end of file")
 
 
 def scan_file(path: Path) -> ScanResult:
