@@ -203,7 +203,9 @@ def reindex(warc_dir: Path, catalogue_path: Path, profile: str = "mps") -> Reind
         leftover.unlink(missing_ok=True)
     report = ReindexReport()
     catalogue = Catalogue(building)
-    catalogue.conn.execute("PRAGMA synchronous=OFF")  # a scratch file until it is swapped in, synced below
+    catalogue.commit()
+    catalogue.conn.execute("PRAGMA journal_mode=OFF")  # a scratch file until it is swapped in: no journal,
+    catalogue.conn.execute("PRAGMA synchronous=OFF")   # no syncs; made durable (WAL, FULL) before the swap
     catalogue.disable_search()  # filled once at the end: far cheaper than a trigger per row
     loaded = load_profile(profile)
     _init_worker(loaded)
@@ -214,6 +216,8 @@ def reindex(warc_dir: Path, catalogue_path: Path, profile: str = "mps") -> Reind
             reindexer.add_file(path)
             catalogue.commit()
     catalogue.enable_search()
+    catalogue.commit()
+    catalogue.conn.execute("PRAGMA journal_mode=WAL")
     catalogue.conn.execute("PRAGMA synchronous=FULL")
     catalogue.conn.execute("UPDATE runs SET started = (SELECT MIN(fetched_at) FROM captures WHERE run_id = runs.id),"
                            " finished = (SELECT MAX(fetched_at) FROM captures WHERE run_id = runs.id)")
