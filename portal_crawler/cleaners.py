@@ -67,9 +67,18 @@ def byline(value: str) -> str | None:
     return name or None
 
 
-CLEANERS: dict[str, Callable[..., str | None]] = {
-    "text": text,
+def first_byline(values: Iterable[str], formats: Iterable[str] = ()) -> str | None:
+    return next((name for name in map(byline, values) if name), None)
+
+
+def first_text(values: Iterable[str], formats: Iterable[str] = ()) -> str | None:
+    return text(values)
+
+
+# The cleaners a profile names per field (templates' `cleaners` table): values found -> field value.
+Cleaner = Callable[[Iterable[str], Iterable[str]], "str | None"]
+CLEANERS: dict[str, Cleaner] = {
+    "text": first_text,
     "date": date,
-    "byline": byline,
-    "element_text": element_text,
+    "byline": first_byline,
 }

@@ -72,8 +72,9 @@ def _values(node: etree._Element, css: str) -> list[str]:
 
 def extract_with(root: etree._Element, url: str, template: ArticleTemplate, date_formats: tuple[str, ...]) -> Extraction:
     result = Extraction(template=template.name)
-    result.title = cleaners.text(_values(root, template.title))
-    result.published = cleaners.date(_values(root, template.published), date_formats)
+    clean = {name: cleaners.CLEANERS[cleaner] for name, cleaner in template.cleaners.items()}
+    result.title = clean["title"](_values(root, template.title), date_formats)
+    result.published = clean["published"](_values(root, template.published), date_formats)
     body = select(root, template.body)
     if body:
         _read_body(body[0], url, template, result)
@@ -86,7 +87,7 @@ def extract_with(root: etree._Element, url: str, template: ArticleTemplate, date
 def _read_body(body: etree._Element, url: str, template: ArticleTemplate, result: Extraction) -> None:
     byline_node = _byline_node(body, template)
     if byline_node is not None:
-        result.author = cleaners.byline(cleaners.element_text(byline_node))
+        result.author = cleaners.CLEANERS[template.cleaners["author"]]([cleaners.element_text(byline_node)], ())
     for node in select(body, template.paragraph):
         if node is byline_node:
             continue

@@ -16,6 +16,8 @@ from typing import Any
 
 from parsel.csstranslator import HTMLTranslator
 
+from portal_crawler.cleaners import CLEANERS
+
 PROFILES_PACKAGE = "portal_crawler.profiles"
 
 
@@ -57,6 +59,10 @@ class ArticleTemplate:
     byline: str
     images: str
     drop_patterns: tuple[re.Pattern[str], ...] = ()
+    cleaners: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CLEANERS))
+
+
+DEFAULT_CLEANERS = {"title": "text", "published": "date", "author": "byline"}
 
 
 @dataclass(frozen=True)
@@ -145,7 +151,11 @@ def _article_template(r: _Reader, t: dict[str, Any], path: str) -> ArticleTempla
     keys = ("signature", "title", "published", "body", "paragraph", "caption", "byline", "images")
     values = {k: r.selector(t, k, f"{path}.{k}") for k in keys}
     drops = r.regexes(t, "drop_patterns", f"{path}.drop_patterns", [])
-    return ArticleTemplate(name=r.get(t, "name", f"{path}.name", str), drop_patterns=drops, **values)
+    cleaners = {**DEFAULT_CLEANERS, **r.get(t, "cleaners", f"{path}.cleaners", dict, {})}
+    for name, cleaner in cleaners.items():
+        if name not in DEFAULT_CLEANERS or cleaner not in CLEANERS:
+            raise r.fail(f"{path}.cleaners.{name}", f"unknown field or cleaner {cleaner!r} (cleaners: {', '.join(CLEANERS)})")
+    return ArticleTemplate(name=r.get(t, "name", f"{path}.name", str), drop_patterns=drops, cleaners=cleaners, **values)
 
 
 def _tables(r: _Reader, data: dict[str, Any], key: str) -> list[dict[str, Any]]:

@@ -34,6 +34,7 @@ def test_mps_profile_covers_both_hosts_schemes_and_templates() -> None:
         (lambda d: d["listing_templates"][0].__setitem__("item", 3), "listing_templates[0].item"),
         (lambda d: d.__setitem__("hosts", "en.mps.gov.vn"), "hosts"),
         (lambda d: d["templates"][1].__setitem__("name", "legacy"), "templates"),
+        (lambda d: d["templates"][0]["cleaners"].__setitem__("author", "shout"), "templates[0].cleaners.author"),
     ],
 )
 def test_bad_profile_names_file_and_key(mutate, key: str) -> None:
