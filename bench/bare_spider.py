@@ -90,11 +90,11 @@ class BareSpider(scrapy.Spider):
             yield from self._requisites(response)
 
     def _requisites(self, response: TextResponse) -> Iterator[scrapy.Request]:
-        for url in requisite_urls(response, self.rules):
-            if url in self.requisites_seen:
+        for info in requisite_urls(response, self.rules):
+            if info.url in self.requisites_seen:
                 continue
-            self.requisites_seen.add(url)
-            request = self._request(self.rules.classify(url))
+            self.requisites_seen.add(info.url)
+            request = self._request(info)
             if request is not None:
                 yield request
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import socket
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 

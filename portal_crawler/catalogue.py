@@ -72,6 +72,10 @@ def content_hash(article: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
+_POINTER_SELECT = ("SELECT id, url, warc_filename, warc_offset, warc_length, warc_record_id, record_type,"
+                   " payload_digest, article_id FROM captures")
+
+
 class CatalogueError(Exception):
     """The catalogue cannot be opened or used; the message says why."""
 
@@ -199,15 +203,13 @@ class Catalogue:
 
     def capture(self, capture_id: int) -> CapturePointer | None:
         row = self.conn.execute(
-            "SELECT id, url, warc_filename, warc_offset, warc_length, warc_record_id, record_type, payload_digest,"
-            " article_id FROM captures WHERE id = ?", (capture_id,),
+            f"{_POINTER_SELECT} WHERE id = ?", (capture_id,),
         ).fetchone()
         return CapturePointer(*row) if row else None
 
     def iter_captures(self) -> Iterator[CapturePointer]:
         cur = self.conn.execute(
-            "SELECT id, url, warc_filename, warc_offset, warc_length, warc_record_id, record_type, payload_digest,"
-            " article_id FROM captures ORDER BY id"
+            f"{_POINTER_SELECT} ORDER BY id"
         )
         for row in cur:
             yield CapturePointer(*row)
@@ -310,8 +312,7 @@ class Catalogue:
 
     def capture_by_record_id(self, record_id: str) -> CapturePointer | None:
         row = self.conn.execute(
-            "SELECT id, url, warc_filename, warc_offset, warc_length, warc_record_id, record_type, payload_digest,"
-            " article_id FROM captures WHERE warc_record_id = ?", (record_id,),
+            f"{_POINTER_SELECT} WHERE warc_record_id = ?", (record_id,),
         ).fetchone()
         return CapturePointer(*row) if row else None
 

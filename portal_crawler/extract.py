@@ -78,10 +78,7 @@ def extract_with(root: etree._Element, url: str, template: ArticleTemplate, date
     body = select(root, template.body)
     if body:
         _read_body(body[0], url, template, result)
-    for name in REQUIRED:
-        if not getattr(result, name):
-            result.problems.append(f"{name}: not found")
-    return result
+    return _note_missing(result)
 
 
 def _read_body(body: etree._Element, url: str, template: ArticleTemplate, result: Extraction) -> None:
@@ -106,6 +103,12 @@ def _byline_node(body: etree._Element, template: ArticleTemplate) -> etree._Elem
     return last if any(node is last for node in select(body, template.byline)) else None
 
 
+def _note_missing(result: Extraction) -> Extraction:
+    """Each required field that came out empty becomes a problem (quality `partial`)."""
+    result.problems.extend(f"{name}: not found" for name in REQUIRED if not getattr(result, name))
+    return result
+
+
 def _has_content(element: etree._Element) -> bool:
     """False for spacer elements such as <p>&nbsp;</p>."""
     return bool(cleaners.element_text(element)) or element.find(".//img") is not None
@@ -126,7 +129,4 @@ def extract_fallback(page: Selector, url: str) -> Extraction:
     result.author = cleaners.text([data.get("author") or ""])
     result.paragraphs = [cleaners.fold(line) for line in (data.get("text") or "").split("\n") if line.strip()]
     result.images = [urljoin(url, src) for src in page.css("img::attr(src)").getall()]
-    for name in REQUIRED:
-        if not getattr(result, name):
-            result.problems.append(f"{name}: not found")
-    return result
+    return _note_missing(result)

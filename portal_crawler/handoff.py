@@ -51,7 +51,6 @@ class ArchiveRun:
         self._feeder = threading.Thread(target=self._feed, name="archive-feeder", daemon=True)
         self._feeder.start()
         self._send(config)
-        self.sent_articles = 0
 
     def _feed(self) -> None:
         """Writes queued messages to the writer's stdin (a thread, so the reactor never blocks on the pipe)."""
@@ -79,7 +78,6 @@ class ArchiveRun:
         return token, fetched_at
 
     def article(self, token: int, info: UrlInfo, summary: str | None) -> None:
-        self.sent_articles += 1
         self._send(("article", token, info, summary))
 
     def page_outcome(self, kind: str, token: int, article_id: str | None = None) -> None:

@@ -67,9 +67,9 @@ def article_item(response: TextResponse, info: UrlInfo, profile: Profile, *, sum
     )
 
 
-def requisite_urls(response: TextResponse, rules: UrlRules) -> Iterator[str]:
+def requisite_urls(response: TextResponse, rules: UrlRules) -> Iterator[UrlInfo]:
     """Images, stylesheets and scripts the page embeds from the portal's own hosts."""
     for src in response.css(REQUISITE_SOURCES).getall():
         info = rules.classify(response.urljoin(src.strip()))
         if info.kind == "requisite" and rules.allowed(info.url):
-            yield info.url
+            yield info

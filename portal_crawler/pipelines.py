@@ -12,15 +12,10 @@ so the crawl's own thread stays free for Scrapy.
 
 from __future__ import annotations
 
-import logging
-
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from portal_crawler.items import ArticlePage
-
-logger = logging.getLogger(__name__)
-
 
 class ValidatePipeline:
     """Drops only what is not an article at all; everything else is kept with its problems."""

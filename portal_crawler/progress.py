@@ -1,4 +1,4 @@
-"""A live progress line on a terminal: pages, new articles, rate, errors.
+"""A live progress line on a terminal: pages, articles handed to the writer, rate, errors.
 
 Enabled by `portal-crawler crawl` only when stderr is a terminal; under cron the run
 writes plain log lines to archive/logs/ and one summary line to stdout.
@@ -33,10 +33,10 @@ class ProgressLine:
         stats = self.crawler.stats
         spider = self.crawler.spider
         pages = stats.get_value("downloader/response_count", 0)
-        new = stats.get_value("portal/articles_new", 0)
+        articles = stats.get_value("portal/articles", 0)
         errors = len(getattr(spider, "failed", []))
         rate = pages / max(time.monotonic() - self.started, 1e-6)
-        sys.stderr.write(f"\r{pages} pages, {new} new articles, {rate:.1f} pages/s, {errors} errors ")
+        sys.stderr.write(f"\r{pages} pages, {articles} articles, {rate:.1f} pages/s, {errors} errors ")
         sys.stderr.flush()
 
     def closed(self) -> None:

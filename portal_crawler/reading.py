@@ -58,12 +58,12 @@ def page_html(catalogue: Catalogue, warc_dir: Path, article: dict[str, Any], lat
     return page_record(catalogue, warc_dir, capture_id).decoded_body()
 
 
-def article_text(article: dict[str, Any], captured_at: str | None = None) -> str:
+def article_text(article: dict[str, Any]) -> str:
     lines = [article["title"] or "(no title)", "",
              f"Published: {article.get('published') or 'unknown'}",
              f"Author:    {article.get('author') or 'unknown'}",
              f"Source:    {article['url']}",
-             f"Captured:  {captured_at or article.get('captured_at') or article.get('last_seen')}",
+             f"Captured:  {article.get('captured_at') or article.get('last_seen')}",
              f"Version:   {article.get('version')}   Quality: {article.get('quality')}", ""]
     lines += [p + "\n" for p in (article.get("body") or "").split("\n\n") if p]
     if article["captions"]:

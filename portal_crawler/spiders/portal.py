@@ -20,7 +20,6 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from portal_crawler.archiving import iso
 from portal_crawler.handoff import ArchiveRun
 from portal_crawler.items import ArticlePage
 from portal_crawler.pages import listing_entries, listing_template, requisite_urls
@@ -233,12 +232,12 @@ class PortalSpider(scrapy.Spider):
             self.logger.error("article %s answers %s and was never archived", info.url, response.status)
 
     def _requisites(self, response: TextResponse) -> Iterator[scrapy.Request]:
-        for url in requisite_urls(response, self.rules):
-            if url in self._requisites_seen:
+        for info in requisite_urls(response, self.rules):
+            if info.url in self._requisites_seen:
                 continue
-            self._requisites_seen.add(url)
-            if self.archive is None or not self.archive.catalogue.has_capture(url):
-                request = self._request(self.rules.classify(url))
+            self._requisites_seen.add(info.url)
+            if self.archive is None or not self.archive.catalogue.has_capture(info.url):
+                request = self._request(info)
                 if request is not None:
                     yield request
 
