@@ -27,7 +27,8 @@ from portal_crawler.catalogue import Catalogue
 from portal_crawler.pages import article_item, text_response
 from portal_crawler.profile import load_profile
 from portal_crawler.urls import UrlInfo
-from portal_crawler.warc import Exchange, WarcWriter, decode_entity
+from portal_crawler.warc import Exchange, WarcWriter
+from portal_crawler.warcread import decode_entity
 from portal_crawler.writer import WriterConfig
 
 

@@ -20,7 +20,7 @@ from portal_crawler.lock import LockHeld
 from portal_crawler.profile import ProfileError
 from portal_crawler.reading import NotFound
 from portal_crawler.reindex import ReindexError
-from portal_crawler.warc import WarcReadError
+from portal_crawler.warcread import WarcReadError
 
 if TYPE_CHECKING:
     from portal_crawler.catalogue import Catalogue

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from portal_crawler.catalogue import Catalogue
-from portal_crawler.warc import ArchivedResponse, read_record
+from portal_crawler.warcread import ArchivedResponse, read_record
 
 
 class NotFound(Exception):

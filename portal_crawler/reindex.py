@@ -26,7 +26,8 @@ from portal_crawler.catalogue import Catalogue
 from portal_crawler.pages import article_item, listing_entries, listing_template, text_response
 from portal_crawler.profile import Profile, load_profile
 from portal_crawler.urls import UrlRules
-from portal_crawler.warc import ArchivedResponse, RecordPointer, decode_entity, iter_records, read_record
+from portal_crawler.warc import RecordPointer
+from portal_crawler.warcread import ArchivedResponse, decode_entity, iter_records, read_record
 
 
 class ReindexError(Exception):

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from portal_crawler.warc import scan_file
+from portal_crawler.warcread import scan_file
 
 COLLECTION = "mps"
 WARC_GLOB = "*.warc.gz"

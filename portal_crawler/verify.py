@@ -25,9 +25,9 @@ from warcio.archiveiterator import ArchiveIterator
 
 from portal_crawler.catalogue import Catalogue, CapturePointer
 from portal_crawler.lock import ArchiveLock
-from portal_crawler.warc import (
-    CAPTURE_TYPES, RecordPointer, RecordSummary, ScanResult, WarcReadError, check_digests,
-    read_record, scan_file,
+from portal_crawler.warc import CAPTURE_TYPES, RecordPointer
+from portal_crawler.warcread import (
+    RecordSummary, ScanResult, WarcReadError, check_digests, read_record, scan_file,
 )
 
 

@@ -19,7 +19,7 @@ from scrapy.http import HtmlResponse
 from warcio.archiveiterator import ArchiveIterator
 
 from portal_crawler.capture import exchange_from_scrapy
-from portal_crawler.warc import iter_records, scan_file
+from portal_crawler.warcread import iter_records, scan_file
 
 BIN = Path(sys.executable).parent
 FETCHED = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import crawl, rows, run_cli, warc_check
-from portal_crawler.warc import read_record
+from portal_crawler.warcread import read_record
 
 
 @pytest.fixture(scope="module")

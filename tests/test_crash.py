@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import crawl, rows, run_cli, wait_unlocked
-from portal_crawler.warc import read_record
+from portal_crawler.warcread import read_record
 
 MOMENTS = 10
 

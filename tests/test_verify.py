@@ -14,7 +14,8 @@ import pytest
 from portal_crawler.catalogue import Catalogue, CatalogueError
 from portal_crawler.lock import ArchiveLock, LockHeld
 from portal_crawler.verify import Problem, VerifyReport, verify_archive
-from portal_crawler.warc import Exchange, RecordPointer, WarcWriter, read_record
+from portal_crawler.warc import Exchange, RecordPointer, WarcWriter
+from portal_crawler.warcread import read_record
 
 T0 = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=timezone.utc)
 SAMPLES = Path(__file__).parent / "data" / "warc"

@@ -14,10 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from portal_crawler.warc import (
-    Exchange, PriorCapture, RecordPointer, WarcReadError, WarcWriter, check_digests,
-    iter_records, payload_digest, read_record, scan_file, stored_headers,
-)
+from portal_crawler.warc import Exchange, PriorCapture, RecordPointer, WarcWriter, payload_digest, stored_headers
+from portal_crawler.warcread import WarcReadError, check_digests, iter_records, read_record, scan_file
 
 BIN = Path(sys.executable).parent
 T0 = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=timezone.utc)
