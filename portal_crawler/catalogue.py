@@ -42,16 +42,12 @@ CREATE TABLE IF NOT EXISTS captures (
     warc_length INTEGER NOT NULL, warc_record_id TEXT NOT NULL, record_type TEXT NOT NULL,
     warc_date TEXT, refers_to TEXT, etag TEXT, last_modified TEXT
 );
-CREATE INDEX IF NOT EXISTS captures_url ON captures(url, id);
-CREATE INDEX IF NOT EXISTS captures_article ON captures(article_id);
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, url TEXT NOT NULL, title TEXT, published TEXT, author TEXT, summary TEXT,
     body TEXT, captions TEXT, images TEXT, section TEXT, template TEXT, quality TEXT, problems TEXT,
     content_hash TEXT, first_seen TEXT, last_seen TEXT, version INTEGER NOT NULL DEFAULT 1,
     capture_id INTEGER REFERENCES captures(id), gone_since TEXT
 );
-CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
-CREATE INDEX IF NOT EXISTS articles_author ON articles(author);
 CREATE TABLE IF NOT EXISTS versions (
     article_id TEXT NOT NULL REFERENCES articles(id), version INTEGER NOT NULL,
     content_hash TEXT NOT NULL, captured_at TEXT, capture_id INTEGER REFERENCES captures(id),
@@ -60,6 +56,11 @@ CREATE TABLE IF NOT EXISTS versions (
     PRIMARY KEY (article_id, version)
 );
 """
+
+_INDEXES = {
+    "captures_url": "captures(url, id)", "captures_article": "captures(article_id)",
+    "articles_published": "articles(published)", "articles_author": "articles(author)",
+}
 
 
 def utcnow() -> str:
@@ -115,6 +116,7 @@ class Catalogue:
         if version >= SCHEMA_VERSION:
             return
         self.conn.executescript(_TABLES)
+        self.build_indexes()
         if "articles_fts" not in self.db.table_names():
             self.enable_search()
         self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -161,6 +163,15 @@ class Catalogue:
             (utcnow(), status, error_summary, *values, run_id),
         )
         self.conn.commit()
+
+    def drop_indexes(self) -> None:
+        """For a bulk load (reindex): the secondary indexes are built once at the end instead."""
+        for name in _INDEXES:
+            self.conn.execute(f"DROP INDEX IF EXISTS {name}")
+
+    def build_indexes(self) -> None:
+        for name, target in _INDEXES.items():
+            self.conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
 
     # -- captures -----------------------------------------------------------
     def add_capture(self, run_id: int, pointer: RecordPointer, *, url: str, status: int, content_type: str | None,

@@ -18,7 +18,6 @@ from multiprocessing.pool import Pool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scrapy.http import TextResponse
 from warcio.archiveiterator import ArchiveIterator
 
 from portal_crawler import __version__
@@ -49,11 +48,6 @@ def warc_files(warc_dir: Path) -> list[Path]:
     return sorted(warc_dir.glob("*.warc.gz"))
 
 
-def scrapy_response(record: ArchivedResponse, body: bytes | None = None) -> TextResponse | None:
-    """The record as Scrapy would have handed it to the spider (decompressed), or None if not text."""
-    return text_response(record.url, record.status, record.headers, record.decoded_body() if body is None else body)
-
-
 def _warcinfo(path: Path) -> dict[str, str]:
     with open(path, "rb") as handle:
         for record in ArchiveIterator(handle):
@@ -73,7 +67,7 @@ class Reindexer:
 
     def __init__(self, catalogue: Catalogue, profile: Profile, report: ReindexReport, pool: Pool | None = None) -> None:
         self.catalogue, self.profile, self.report = catalogue, profile, report
-        self.pool, self.pending = pool, deque()
+        self.pool, self.pending, self.batch = pool, deque(), []
         self.rules: dict[str, UrlRules] = {}
         self.summaries: dict[str, str | None] = {}
         self.originals: dict[str, tuple[Path, int]] = {}
@@ -127,44 +121,53 @@ class Reindexer:
             self.catalogue.mark_gone(info.article_id, fetched_at, capture_id)
 
     def add_page(self, record: ArchivedResponse, capture_id: int, fetched_at: str) -> None:
-        rules = self.rules_for(record.url)
-        info = rules.classify(record.url)
+        info = self.rules_for(record.url).classify(record.url)
         if info.kind not in ("listing", "article"):
             return
         body = self._body(record)
-        if info.kind == "article":
-            entity, encoding = (record.entity, record.header("Content-Encoding")) if body is None else (body, None)
-            job = (record.url, record.status, record.headers, entity, encoding, info,
-                   self.summaries.get(info.article_id), capture_id, fetched_at)
-            self.submit(job)
-            return
-        response = scrapy_response(record, body)
-        if response is None:
-            return
-        if info.kind == "listing":
-            template = listing_template(self.profile, response)
-            for entry, summary in listing_entries(response, template, rules):
-                self.summaries[entry.article_id] = summary
+        entity, encoding = (record.entity, record.header("Content-Encoding")) if body is None else (body, None)
+        self.submit((record.url, record.status, record.headers, entity, encoding, info, capture_id, fetched_at))
 
     def submit(self, job: tuple) -> None:
-        """Extract an article page: in a worker process when there is a pool, overlapping the reading."""
+        """Parse a page: in a worker process when there is a pool, overlapping the reading.
+
+        Pages go to the workers in batches, so the pool's per-message cost is paid
+        once per batch rather than once per page.
+        """
         if self.pool is None:
-            self._catalogue(_extract_job(job))
+            self._catalogue(_page_job(job))
             return
-        self.pending.append(self.pool.apply_async(_extract_job, (job,)))
-        while self.pending and (self.pending[0].ready() or len(self.pending) > 256):
-            self._catalogue(self.pending.popleft().get())
+        self.batch.append(job)
+        if len(self.batch) < BATCH:
+            return
+        self.pending.append(self.pool.apply_async(_page_jobs, (self.batch,)))
+        self.batch = []
+        while self.pending and (self.pending[0].ready() or len(self.pending) > QUEUED_BATCHES):
+            for result in self.pending.popleft().get():
+                self._catalogue(result)
 
     def drain(self) -> None:
-        """Wait for every submitted page and catalogue it, in submission (= capture) order."""
+        """Parse what is left and catalogue every submitted page, in submission (= capture) order."""
+        if self.batch:
+            self.pending.append(self.pool.apply_async(_page_jobs, (self.batch,)))  # type: ignore[union-attr]
+            self.batch = []
         while self.pending:
-            self._catalogue(self.pending.popleft().get())
+            for result in self.pending.popleft().get():
+                self._catalogue(result)
 
-    def _catalogue(self, article: dict | None) -> None:
-        if article is not None:
-            outcome = self.catalogue.upsert_article(article, article["capture_id"], article["fetched_at"])
-            self.report.versions += outcome != "unchanged"
-            self.report.articles += outcome == "new"
+    def _catalogue(self, result: tuple[str, object] | None) -> None:
+        """A listing's summaries are noted; an article gets the summary its last listing gave, as in the crawl."""
+        if result is None:
+            return
+        kind, value = result
+        if kind == "listing":
+            self.summaries.update(value)  # type: ignore[arg-type]
+            return
+        article: dict = value  # type: ignore[assignment]
+        article["summary"] = self.summaries.get(article["id"])
+        outcome = self.catalogue.upsert_article(article, article["capture_id"], article["fetched_at"])
+        self.report.versions += outcome != "unchanged"
+        self.report.articles += outcome == "new"
 
     def _body(self, record: ArchivedResponse) -> bytes | None:
         """A revisit's body is its original's, read from wherever that record is."""
@@ -185,14 +188,31 @@ def _init_worker(profile: Profile) -> None:
     _PROFILE = profile
 
 
-def _extract_job(job: tuple) -> dict | None:
-    """An article page to its catalogue row values (the crawl's writer does the same), or None."""
-    url, status, headers, entity, encoding, info, summary, capture_id, fetched_at = job
+_RULES: dict[str, UrlRules] = {}
+BATCH = 32           # pages per message to a worker
+QUEUED_BATCHES = 16  # batches in flight before the reader waits: bounds memory
+
+
+def _page_jobs(jobs: list[tuple]) -> list[tuple[str, object] | None]:
+    return [_page_job(job) for job in jobs]
+
+
+def _page_job(job: tuple) -> tuple[str, object] | None:
+    """A listing page to its {article id: summary}, an article page to its catalogue row values, or None.
+
+    Runs in a worker process; the crawl's writer reads pages with the same code.
+    """
+    url, status, headers, entity, encoding, info, capture_id, fetched_at = job
     response = text_response(url, status, headers, decode_entity(entity, encoding))
     if response is None or _PROFILE is None:
         return None
-    item = article_item(response, info, _PROFILE, summary=summary, capture_id=capture_id, fetched_at=fetched_at)
-    return vars(item) if item.id and (item.paragraphs or item.title) else None
+    if info.kind == "listing":
+        host = url.split("/")[2].lower()
+        rules = _RULES.setdefault(host, UrlRules(_PROFILE, (host,)))
+        template = listing_template(_PROFILE, response)
+        return "listing", {entry.article_id: summary for entry, summary in listing_entries(response, template, rules)}
+    item = article_item(response, info, _PROFILE, summary=None, capture_id=capture_id, fetched_at=fetched_at)
+    return ("article", vars(item)) if item.id and (item.paragraphs or item.title) else None
 
 
 def reindex(warc_dir: Path, catalogue_path: Path, profile: str = "mps") -> ReindexReport:
@@ -207,7 +227,9 @@ def reindex(warc_dir: Path, catalogue_path: Path, profile: str = "mps") -> Reind
     catalogue.commit()
     catalogue.conn.execute("PRAGMA journal_mode=OFF")  # a scratch file until it is swapped in: no journal,
     catalogue.conn.execute("PRAGMA synchronous=OFF")   # no syncs; made durable (WAL, FULL) before the swap
+    catalogue.conn.execute("PRAGMA cache_size=-262144")  # 256 MB of page cache for the bulk load
     catalogue.disable_search()  # filled once at the end: far cheaper than a trigger per row
+    catalogue.drop_indexes()    # likewise the secondary indexes
     loaded = load_profile(profile)
     _init_worker(loaded)
     workers = min(os.cpu_count() or 1, 4)
@@ -217,6 +239,7 @@ def reindex(warc_dir: Path, catalogue_path: Path, profile: str = "mps") -> Reind
             reindexer.add_file(path)
             catalogue.commit()
     catalogue.enable_search()
+    catalogue.build_indexes()
     catalogue.commit()
     catalogue.conn.execute("PRAGMA journal_mode=WAL")
     catalogue.conn.execute("PRAGMA synchronous=FULL")
