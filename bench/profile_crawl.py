@@ -53,7 +53,7 @@ HOT = [
     ("  extract()", "portal_crawler.pages", "extract"),
     ("listing: listing_entries", "portal_crawler.spiders.portal", "listing_entries"),
     ("requisite_urls (img/css/js links)", "portal_crawler.spiders.portal", "requisite_urls"),
-    ("catalogue.has_capture (requisite seen?)", "portal_crawler.catalogue", "Catalogue.has_capture"),
+    ("catalogue.captured (requisites seen?)", "portal_crawler.catalogue", "Catalogue.captured"),
     ("pipeline: ValidatePipeline", "portal_crawler.pipelines", "ValidatePipeline.process_item"),
     ("pipeline: CataloguePipeline (upsert article)", "portal_crawler.pipelines", "CataloguePipeline.process_item"),
     ("  catalogue.upsert_article", "portal_crawler.catalogue", "Catalogue.upsert_article"),

@@ -204,10 +204,13 @@ class Catalogue:
                 record_id, warc_date = original
         return PriorCapture(record_id=record_id, url=url, warc_date=warc_date, payload_digest=row[3])
 
-    def has_capture(self, url: str) -> bool:
-        return self.conn.execute(
-            "SELECT 1 FROM captures WHERE url = ? AND status BETWEEN 200 AND 299 LIMIT 1", (url,)
-        ).fetchone() is not None
+    def captured(self, urls: list[str]) -> set[str]:
+        """Which of these URLs have a successful capture (one query for a page's requisites)."""
+        if not urls:
+            return set()
+        marks = ",".join("?" * len(urls))
+        return {r[0] for r in self.conn.execute(
+            f"SELECT DISTINCT url FROM captures WHERE url IN ({marks}) AND status BETWEEN 200 AND 299", urls)}
 
     def link_capture(self, capture_id: int, article_id: str) -> None:
         self.conn.execute("UPDATE captures SET article_id = ? WHERE id = ?", (article_id, capture_id))

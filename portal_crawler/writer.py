@@ -37,9 +37,10 @@ class WriterConfig:
     log_file: str | None = None
 
 
-def write_frame(stream: BinaryIO, message: Any) -> None:
+def frame(message: Any) -> bytes:
+    """One message as the bytes that carry it: length prefix, then the pickle."""
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(FRAME.pack(len(data)) + data)
+    return FRAME.pack(len(data)) + data
 
 
 def _read_exact(stream: BinaryIO, size: int) -> bytes:

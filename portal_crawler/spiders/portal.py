@@ -232,11 +232,13 @@ class PortalSpider(scrapy.Spider):
             self.logger.error("article %s answers %s and was never archived", info.url, response.status)
 
     def _requisites(self, response: TextResponse) -> Iterator[scrapy.Request]:
-        for info in requisite_urls(response, self.rules):
-            if info.url in self._requisites_seen:
-                continue
-            self._requisites_seen.add(info.url)
-            if self.archive is None or not self.archive.catalogue.has_capture(info.url):
+        """The page's images, stylesheets and scripts not yet requested in this run nor captured before."""
+        fresh = list({info.url: info for info in requisite_urls(response, self.rules)
+                      if info.url not in self._requisites_seen}.values())
+        self._requisites_seen.update(info.url for info in fresh)
+        captured = self.archive.catalogue.captured([i.url for i in fresh]) if self.archive and fresh else set()
+        for info in fresh:
+            if info.url not in captured:
                 request = self._request(info)
                 if request is not None:
                     yield request

@@ -1,0 +1,68 @@
+"""The pipe to the writer process: in order, never blocking on a full pipe, bounded, and safe when the writer dies."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from portal_crawler.handoff import FramePipe
+
+
+def frames(count: int, size: int) -> list[bytes]:
+    return [f"{n:08d}".encode() * (size // 8) for n in range(count)]
+
+
+def read_all(fd: int, into: bytearray, delay: float = 0.0) -> threading.Thread:
+    def run() -> None:
+        time.sleep(delay)
+        while chunk := os.read(fd, 1 << 16):
+            into.extend(chunk)
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_full_pipe_does_not_block_the_sender_and_order_is_kept() -> None:
+    read_end, write_end = os.pipe()
+    pipe = FramePipe(write_end)
+    sent = frames(80, 64 << 10)  # 5 MB: several times what the pipe holds
+    started = time.monotonic()
+    assert all(pipe.send(data) for data in sent)  # nobody reads yet: the rest waits in the backlog
+    assert time.monotonic() - started < 5
+    assert pipe.backlog, "the pipe should have filled"
+    received = bytearray()
+    reader = read_all(read_end, received)
+    pipe.close()
+    os.close(write_end)
+    reader.join(10)
+    assert bytes(received) == b"".join(sent)
+    os.close(read_end)
+
+
+def test_a_backlog_over_the_limit_makes_the_sender_wait() -> None:
+    read_end, write_end = os.pipe()
+    pipe = FramePipe(write_end, limit=1 << 20)
+    received = bytearray()
+    reader = read_all(read_end, received, delay=0.5)
+    started = time.monotonic()
+    sent = frames(64, 64 << 10)  # 4 MB: 1 MB fits the pipe, then the 1 MB backlog limit
+    assert all(pipe.send(data) for data in sent)
+    assert time.monotonic() - started >= 0.4  # it waited for the reader
+    assert pipe.waiting <= 1 << 20
+    pipe.close()
+    os.close(write_end)
+    reader.join(10)
+    assert bytes(received) == b"".join(sent)
+    os.close(read_end)
+
+
+def test_a_writer_that_went_away_is_reported_not_raised() -> None:
+    read_end, write_end = os.pipe()
+    pipe = FramePipe(write_end)
+    assert pipe.send(b"x" * 100)
+    os.close(read_end)
+    assert pipe.send(b"y" * 100) is False
+    assert pipe.send(b"z") is False
+    pipe.close()
+    os.close(write_end)
