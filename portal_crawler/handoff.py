@@ -75,7 +75,8 @@ class ArchiveRun:
         """Hand over the run's figures, wait until everything is written; the writer's exit code."""
         self._pipe.send(frame(("close", status, stats, walk_complete)))
         self._pipe.close()
-        self.process.stdin.close()
+        with suppress(OSError):  # nothing is buffered there; a writer that died makes no difference
+            self.process.stdin.close()
         code = self.process.wait()
         if code != 0:
             self.catalogue.finish_run(self.run_id, "failed", stats, f"archive writer exited with {code}")
@@ -95,7 +96,7 @@ class FramePipe:
     reactor wait (it bounds the crawl's memory).
     """
 
-    def __init__(self, fd: int, limit: int = 64 << 20) -> None:
+    def __init__(self, fd: int, limit: int = 32 << 20) -> None:
         self.fd, self.limit = fd, limit
         os.set_blocking(fd, False)
         with suppress(OSError, AttributeError):  # Linux only; the default 64 KB pipe works too

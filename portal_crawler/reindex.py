@@ -114,11 +114,7 @@ class Reindexer:
         info = self.rules_for(record.url).classify(record.url)
         if info.kind != "article" or not info.article_id:
             return
-        self.drain()
-        if record.status == 304:
-            self.catalogue.touch_article(info.article_id, fetched_at, capture_id)
-        else:
-            self.catalogue.mark_gone(info.article_id, fetched_at, capture_id)
+        self.submit(("outcome", (record.status, info.article_id, capture_id, fetched_at)))  # in capture order
 
     def add_page(self, record: ArchivedResponse, capture_id: int, fetched_at: str) -> None:
         info = self.rules_for(record.url).classify(record.url)
@@ -126,7 +122,7 @@ class Reindexer:
             return
         body = self._body(record)
         entity, encoding = (record.entity, record.header("Content-Encoding")) if body is None else (body, None)
-        self.submit((record.url, record.status, record.headers, entity, encoding, info, capture_id, fetched_at))
+        self.submit(("page", (record.url, record.status, record.headers, entity, encoding, info, capture_id, fetched_at)))
 
     def submit(self, job: tuple) -> None:
         """Parse a page: in a worker process when there is a pool, overlapping the reading.
@@ -156,12 +152,23 @@ class Reindexer:
                 self._catalogue(result)
 
     def _catalogue(self, result: tuple[str, object] | None) -> None:
-        """A listing's summaries are noted; an article gets the summary its last listing gave, as in the crawl."""
+        """One worker result, taken in capture order.
+
+        A listing's summaries are noted; an article gets the summary its last listing
+        gave (as in the crawl); a 304 touches the article, a 404/410 marks it gone.
+        """
         if result is None:
             return
         kind, value = result
         if kind == "listing":
             self.summaries.update(value)  # type: ignore[arg-type]
+            return
+        if kind == "outcome":
+            status, article_id, capture_id, fetched_at = value  # type: ignore[misc]
+            if status == 304:
+                self.catalogue.touch_article(article_id, fetched_at, capture_id)
+            else:
+                self.catalogue.mark_gone(article_id, fetched_at, capture_id)
             return
         article: dict = value  # type: ignore[assignment]
         article["summary"] = self.summaries.get(article["id"])
@@ -197,12 +204,15 @@ def _page_jobs(jobs: list[tuple]) -> list[tuple[str, object] | None]:
     return [_page_job(job) for job in jobs]
 
 
-def _page_job(job: tuple) -> tuple[str, object] | None:
+def _page_job(job: tuple[str, tuple]) -> tuple[str, object] | None:
     """A listing page to its {article id: summary}, an article page to its catalogue row values, or None.
 
     Runs in a worker process; the crawl's writer reads pages with the same code.
+    An outcome (304, 404/410) passes through, so it is catalogued in capture order.
     """
-    url, status, headers, entity, encoding, info, capture_id, fetched_at = job
+    if job[0] == "outcome":
+        return job
+    url, status, headers, entity, encoding, info, capture_id, fetched_at = job[1]
     response = text_response(url, status, headers, decode_entity(entity, encoding))
     if response is None or _PROFILE is None:
         return None
