@@ -23,6 +23,15 @@ def read_all(fd: int, into: bytearray, delay: float = 0.0) -> threading.Thread:
     return thread
 
 
+def close_and_collect(pipe: FramePipe, ends: tuple[int, int], reader: threading.Thread, received: bytearray) -> bytes:
+    """Close the pipe as ArchiveRun does; everything the reader got by end of file."""
+    pipe.close()
+    os.close(ends[1])
+    reader.join(10)
+    os.close(ends[0])
+    return bytes(received)
+
+
 def test_a_full_pipe_does_not_block_the_sender_and_order_is_kept() -> None:
     read_end, write_end = os.pipe()
     pipe = FramePipe(write_end)
@@ -33,11 +42,7 @@ def test_a_full_pipe_does_not_block_the_sender_and_order_is_kept() -> None:
     assert pipe.backlog, "the pipe should have filled"
     received = bytearray()
     reader = read_all(read_end, received)
-    pipe.close()
-    os.close(write_end)
-    reader.join(10)
-    assert bytes(received) == b"".join(sent)
-    os.close(read_end)
+    assert close_and_collect(pipe, (read_end, write_end), reader, received) == b"".join(sent)
 
 
 def test_a_backlog_over_the_limit_makes_the_sender_wait() -> None:
@@ -50,11 +55,7 @@ def test_a_backlog_over_the_limit_makes_the_sender_wait() -> None:
     assert all(pipe.send(data) for data in sent)
     assert time.monotonic() - started >= 0.4  # it waited for the reader
     assert pipe.waiting <= 1 << 20
-    pipe.close()
-    os.close(write_end)
-    reader.join(10)
-    assert bytes(received) == b"".join(sent)
-    os.close(read_end)
+    assert close_and_collect(pipe, (read_end, write_end), reader, received) == b"".join(sent)
 
 
 def test_a_writer_that_went_away_is_reported_not_raised() -> None:
