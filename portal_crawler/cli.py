@@ -87,6 +87,8 @@ def crawl(archive: Path, profile: str, start_urls: tuple[str, ...], full: bool, 
     options.progress = sys.stderr.isatty()
     result = run_crawl(options)
     click.echo(result.summary())
+    if result.error:
+        click.echo(f"portal-crawler: {result.error}", err=True)
     sys.exit(result.exit_code)
 
 

@@ -13,7 +13,7 @@ from collections import deque
 from contextlib import suppress
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from scrapy import Request
 from scrapy.http import Response
@@ -24,10 +24,6 @@ from portal_crawler.catalogue import Catalogue
 from portal_crawler.lock import ArchiveLock
 from portal_crawler.urls import UrlInfo
 from portal_crawler.writer import WriterConfig, frame
-
-
-class WriterFailed(RuntimeError):
-    """The writer process stopped before the run ended; its log says why."""
 
 
 class ArchiveRun:
@@ -50,12 +46,18 @@ class ArchiveRun:
             if log is not None:
                 log.close()
         self._tokens = itertools.count(1)
+        self.failure: str | None = None
+        self.on_failure: Callable[[str], None] | None = None  # the spider stops the crawl: nothing more can be kept
         self._pipe = FramePipe(self.process.stdin.fileno())
         self._send(config)
 
     def _send(self, message: Any) -> None:
-        if not self._pipe.send(frame(message)):
-            raise WriterFailed(f"the archive writer stopped (exit {self.process.poll()}); see the run's log")
+        """Hand one message over; if the writer has died, say so once (`on_failure`) and drop the rest."""
+        if self.failure is not None or self._pipe.send(frame(message)):
+            return
+        self.failure = f"the archive writer stopped (exit {self.process.poll()})"
+        if self.on_failure is not None:
+            self.on_failure(self.failure)
 
     def capture(self, request: Request, response: Response, info: UrlInfo | None) -> tuple[int, datetime]:
         fetched_at = datetime.now(timezone.utc)
@@ -79,7 +81,9 @@ class ArchiveRun:
             self.process.stdin.close()
         code = self.process.wait()
         if code != 0:
-            self.catalogue.finish_run(self.run_id, "failed", stats, f"archive writer exited with {code}")
+            self.catalogue.finish_run(self.run_id, "failed", stats,
+                                      f"the archive writer stopped (exit {code}) before the run ended; see the run's"
+                                      " log; the next run fetches whatever is missing")
         self.catalogue.close()
         if self.lock:
             self.lock.release()

@@ -53,6 +53,7 @@ class RunResult:
     counts: dict[str, int]
     seconds: float
     archive: Path
+    error: str | None = None  # why a run failed, when the run knows
 
     @property
     def exit_code(self) -> int:
@@ -116,4 +117,4 @@ def _result(archive: Path, run_id: int, seconds: float) -> RunResult:
     finally:
         conn.close()
     counts = {k: v for k, v in row.items() if isinstance(v, int) and k not in ("id", "pid")}
-    return RunResult(run_id, row["status"], row["mode"], counts, seconds, archive)
+    return RunResult(run_id, row["status"], row["mode"], counts, seconds, archive, row.get("error_summary"))

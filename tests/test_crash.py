@@ -34,10 +34,18 @@ def replica():
 
 
 @pytest.fixture(scope="module")
-def crawl_seconds(replica, tmp_path_factory: pytest.TempPathFactory) -> float:
+def whole_crawl(replica, tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
+    """Seconds and requests of one uninterrupted full crawl of the replica."""
+    archive = tmp_path_factory.mktemp("timing") / "archive"
     started = time.monotonic()
-    assert crawl(tmp_path_factory.mktemp("timing") / "archive", replica.listing_url).returncode == 0
-    return time.monotonic() - started
+    assert crawl(archive, replica.listing_url).returncode == 0
+    seconds = time.monotonic() - started
+    return {"seconds": seconds, "requests": rows(archive / "catalogue.db", "SELECT requests FROM runs")[0]["requests"]}
+
+
+@pytest.fixture(scope="module")
+def crawl_seconds(whole_crawl: dict[str, float]) -> float:
+    return whole_crawl["seconds"]
 
 
 @pytest.mark.parametrize("moment", range(MOMENTS))
@@ -58,3 +66,39 @@ def test_kill_repair_and_rerun_leaves_every_article_once(moment: int, replica, c
     for capture in rows(db, "SELECT c.* FROM articles a JOIN captures c ON c.id = a.capture_id"):
         record = read_record(archive / "warc" / capture["warc_filename"], capture["warc_offset"])
         assert record.status == 200 and record.url == capture["url"]
+
+
+def writer_of(process: subprocess.Popen, timeout: float = 10) -> int:
+    """The PID of the crawl's writer process (its child running portal_crawler.writer)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        for child in children:
+            if b"portal_crawler.writer" in Path(f"/proc/{child}/cmdline").read_bytes():
+                return int(child)
+        time.sleep(0.02)
+    raise AssertionError("the crawl started no writer process")
+
+
+def test_a_dead_writer_stops_the_crawl_with_one_line_and_the_next_run_completes(
+        replica, whole_crawl: dict[str, float], tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    process = subprocess.Popen([sys.executable, "-m", "portal_crawler", "crawl", "--full", "--archive", str(archive),
+                                "--start-url", replica.listing_url], env={**os.environ, "PORTAL_FAST": "1"},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    writer = writer_of(process)
+    time.sleep(0.3 + whole_crawl["seconds"] / 3)
+    os.kill(writer, signal.SIGKILL)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert stderr.splitlines() == [stderr.strip()] and "archive writer stopped (exit -9)" in stderr, stderr
+    assert " failed: " in stdout
+    run = rows(archive / "catalogue.db", "SELECT status, requests FROM runs")[0]
+    assert run["status"] == "failed" and run["requests"] < 0.8 * whole_crawl["requests"]  # it stopped at once
+    repair = run_cli("verify", "--archive", str(archive), "--repair")
+    assert repair.returncode in (0, 1) and "Traceback" not in repair.stderr
+    rerun = crawl(archive, replica.listing_url, extra=())
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert run_cli("verify", "--archive", str(archive)).returncode == 0
+    catalogued = [r["id"] for r in rows(archive / "catalogue.db", "SELECT id FROM articles")]
+    assert sorted(catalogued) == sorted(a.id for a in replica.articles())

@@ -18,6 +18,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
+from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from portal_crawler.handoff import ArchiveRun
@@ -73,6 +74,7 @@ class PortalSpider(scrapy.Spider):
                 lock_fd=int(lock_fd) if lock_fd is not None else None,
                 log_file=settings.get("LOG_FILE"),
             )
+            spider.archive.on_failure = spider.archive_failed
             crawler.signals.connect(spider.sweep_catalogue, signal=signals.spider_idle)
             previous_ok = spider.archive.catalogue.previous_walk_complete(spider.archive.run_id)
             spider.catch_up = not spider.full and not previous_ok
@@ -85,6 +87,11 @@ class PortalSpider(scrapy.Spider):
             request = self._request(self.rules.classify(url), meta={"start": True})
             if request is not None:
                 yield request
+
+    def archive_failed(self, message: str) -> None:
+        """The writer process died: stop now, since nothing fetched from here on could be kept."""
+        self.logger.error("%s: stopping the crawl", message)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_writer_failed"))
 
     # -- requests ----------------------------------------------------------
     def _request(self, info: UrlInfo, meta: dict[str, Any] | None = None) -> scrapy.Request | None:
