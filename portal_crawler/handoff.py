@@ -109,6 +109,8 @@ class FramePipe:
         self.waiting = 0  # bytes in the backlog
         self.closing = self.broken = False
         self.changed = threading.Condition()
+        self.room = select.poll()  # poll, not select: no FD_SETSIZE limit on the descriptor
+        self.room.register(fd, select.POLLOUT)
         self.drainer = threading.Thread(target=self._drain, name="archive-pipe", daemon=True)
         self.drainer.start()
 
@@ -146,7 +148,7 @@ class FramePipe:
                 if not self.backlog or self.broken:
                     return
                 chunk = self.backlog[0]
-            select.select([], [self.fd], [])  # until the writer has read some
+            self.room.poll()  # until the writer has read some (or has gone: the write then fails)
             with self.changed:
                 written = self._write(chunk)
                 self.waiting -= written

@@ -67,3 +67,17 @@ def test_a_writer_that_went_away_is_reported_not_raised() -> None:
     assert pipe.send(b"z") is False
     pipe.close()
     os.close(write_end)
+
+
+def test_a_writer_that_goes_away_with_a_backlog_waiting_does_not_hang_the_close() -> None:
+    read_end, write_end = os.pipe()
+    pipe = FramePipe(write_end)
+    assert all(pipe.send(data) for data in frames(40, 64 << 10))  # 2.5 MB: a backlog waits
+    assert pipe.backlog
+    os.close(read_end)
+    closing = threading.Thread(target=pipe.close, daemon=True)
+    closing.start()
+    closing.join(5)
+    assert not closing.is_alive() and pipe.broken
+    assert pipe.send(b"more") is False
+    os.close(write_end)
