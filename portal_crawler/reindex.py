@@ -68,16 +68,9 @@ class Reindexer:
     def __init__(self, catalogue: Catalogue, profile: Profile, report: ReindexReport, pool: Pool | None = None) -> None:
         self.catalogue, self.profile, self.report = catalogue, profile, report
         self.pool, self.pending, self.batch = pool, deque(), []
-        self.rules: dict[str, UrlRules] = {}
         self.summaries: dict[str, str | None] = {}
         self.originals: dict[str, tuple[Path, int]] = {}
         self.runs: set[int] = set()
-
-    def rules_for(self, url: str) -> UrlRules:
-        host = url.split("/")[2].lower() if "//" in url else ""
-        if host not in self.rules:
-            self.rules[host] = UrlRules(self.profile, (host,))
-        return self.rules[host]
 
     def add_file(self, path: Path) -> None:
         info = _warcinfo(path)
@@ -111,13 +104,13 @@ class Reindexer:
 
     def add_outcome(self, record: ArchivedResponse, capture_id: int, fetched_at: str) -> None:
         """A 304 touches the article, a 404/410 marks it gone: as the crawl did."""
-        info = self.rules_for(record.url).classify(record.url)
+        info = rules_for(self.profile, record.url).classify(record.url)
         if info.kind != "article" or not info.article_id:
             return
         self.submit(("outcome", (record.status, info.article_id, capture_id, fetched_at)))  # in capture order
 
     def add_page(self, record: ArchivedResponse, capture_id: int, fetched_at: str) -> None:
-        info = self.rules_for(record.url).classify(record.url)
+        info = rules_for(self.profile, record.url).classify(record.url)
         if info.kind not in ("listing", "article"):
             return
         body = self._body(record)
@@ -195,9 +188,18 @@ def _init_worker(profile: Profile) -> None:
     _PROFILE = profile
 
 
-_RULES: dict[str, UrlRules] = {}
+_RULES: dict[tuple[str, str], UrlRules] = {}
 BATCH = 32           # pages per message to a worker
 QUEUED_BATCHES = 16  # batches in flight before the reader waits: bounds memory
+
+
+def rules_for(profile: Profile, url: str) -> UrlRules:
+    """The URL rules with the record's own host as the site (one per host; the reader and each worker keep theirs)."""
+    host = url.split("/")[2].lower() if "//" in url else ""
+    key = (profile.name, host)
+    if key not in _RULES:
+        _RULES[key] = UrlRules(profile, (host,))
+    return _RULES[key]
 
 
 def _page_jobs(jobs: list[tuple]) -> list[tuple[str, object] | None]:
@@ -217,10 +219,9 @@ def _page_job(job: tuple[str, tuple]) -> tuple[str, object] | None:
     if response is None or _PROFILE is None:
         return None
     if info.kind == "listing":
-        host = url.split("/")[2].lower()
-        rules = _RULES.setdefault(host, UrlRules(_PROFILE, (host,)))
         template = listing_template(_PROFILE, response)
-        return "listing", {entry.article_id: summary for entry, summary in listing_entries(response, template, rules)}
+        entries = listing_entries(response, template, rules_for(_PROFILE, url))
+        return "listing", {entry.article_id: summary for entry, summary in entries}
     item = article_item(response, info, _PROFILE, summary=None, capture_id=capture_id, fetched_at=fetched_at)
     return ("article", vars(item)) if item.id and (item.paragraphs or item.title) else None
 

@@ -128,31 +128,33 @@ def test_problem_line_leaves_out_what_is_unknown():
     assert Problem("dangling-article", None, None, None, "article t1").line() == "article t1"
 
 
-def test_flipped_byte_is_reported_and_never_cut(archive):
-    target = archive.pointers["t2"]
+def flip_a_byte_of(archive, target) -> tuple[Path, Path, bytes]:
+    """Close the archive and flip one byte in the middle of the target's record: (root, file, its new bytes)."""
     root = archive.close()
     path = root / "warc" / target.filename
     data = bytearray(path.read_bytes())
     data[target.offset + target.length // 2] ^= 0x01
     path.write_bytes(bytes(data))
+    return root, path, bytes(data)
+
+
+def test_flipped_byte_is_reported_and_never_cut(archive):
+    target = archive.pointers["t2"]
+    root, path, data = flip_a_byte_of(archive, target)
     report = verify_archive(root)
     [damage] = [p for p in report.problems if p.offset == target.offset]
     assert damage.kind == "unreadable" and damage.file == str(path) and damage.record_id == target.record_id
     assert "not a readable gzip member" in damage.line()
     assert not report.ok
     repaired = verify_archive(root, repair=True)
-    assert path.read_bytes() == bytes(data) and not (root / "quarantine").exists()
+    assert path.read_bytes() == data and not (root / "quarantine").exists()
     assert not repaired.ok and "unreadable" in kinds(repaired)
     assert archive.sql("SELECT count(*) FROM captures") == [(5,)]  # rows of a damaged file are kept
 
 
 def test_later_records_of_a_damaged_file_still_resolve(archive):
     first = archive.pointers["t2"]
-    root = archive.close()
-    path = root / "warc" / first.filename
-    data = bytearray(path.read_bytes())
-    data[first.offset + first.length // 2] ^= 0x01
-    path.write_bytes(bytes(data))
+    root, _, _ = flip_a_byte_of(archive, first)
     report = verify_archive(root)
     assert [p.offset for p in report.problems] == [first.offset]  # t3, t4 and the revisit read back
 

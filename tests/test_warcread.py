@@ -25,7 +25,8 @@ def warcio_reading(path: Path) -> list[tuple[int, int, object]]:
 def compare(path: Path) -> dict[str, int]:
     """Every record of a file read both ways; counts of how the quick reader took them."""
     counts = {"quick": 0, "warcio": 0, "skipped": 0}
-    for (offset, length, member), (_, _, expected) in zip(_members(path), warcio_reading(path)):
+    by_warcio = warcio_reading(path)
+    for (offset, length, member), (_, _, expected) in zip(_members(path), by_warcio):
         quick = quick_capture(member)
         if quick is None:
             counts["warcio"] += 1
@@ -35,7 +36,7 @@ def compare(path: Path) -> dict[str, int]:
         else:
             assert quick == expected, offset
             counts["quick"] += 1
-    captures = [(o, n, r) for o, n, r in warcio_reading(path) if not isinstance(r, str)]
+    captures = [(o, n, r) for o, n, r in by_warcio if not isinstance(r, str)]
     assert list(iter_records(path)) == captures
     return counts
 
