@@ -3,11 +3,11 @@
     python -m bench.bare_spider --start-url http://127.0.0.1:P/news-and-events.html [--log-file F]
 
 Same settings as `portal-crawler crawl --full --fast` (portal_crawler.settings +
-portal_crawler.run.FAST_SETTINGS, robots.txt obeyed, logging to a file at the
+portal_crawler.crawl.run.FAST_SETTINGS, robots.txt obeyed, logging to a file at the
 same level), but none of our extensions or pipelines and no archive. It follows
 the same listing pages (pager links, full mode), article links and page
 requisites (img/css/js) through the same canonicalisation
-(`portal_crawler.urls.UrlRules` and the link readers of `portal_crawler.pages`),
+(`portal_crawler.extraction.urls.UrlRules` and the link readers of `portal_crawler.extraction.pages`),
 with the same priorities, so it makes the same requests. It extracts nothing
 from article pages but their requisite links and writes nothing.
 
@@ -20,7 +20,8 @@ import argparse
 import json
 import sys
 import time
-from typing import Any, AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
@@ -28,11 +29,15 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response, TextResponse
 from scrapy.settings import Settings
 
-from portal_crawler.pages import listing_entries, listing_template, requisite_urls
-from portal_crawler.profile import load_profile
-from portal_crawler.run import FAST_SETTINGS
+from portal_crawler.crawl.run import FAST_SETTINGS
+from portal_crawler.extraction.pages import (
+    listing_entries,
+    listing_template,
+    requisite_urls,
+)
+from portal_crawler.extraction.profile import load_profile
+from portal_crawler.extraction.urls import UrlInfo, UrlRules
 from portal_crawler.spiders.portal import PRIORITY
-from portal_crawler.urls import UrlInfo, UrlRules
 
 
 class BareSpider(scrapy.Spider):
@@ -106,13 +111,16 @@ def bare_settings(log_file: str | None) -> Settings:
     settings = Settings()
     settings.setmodule("portal_crawler.settings", priority="project")
     settings.setdict(FAST_SETTINGS, priority="cmdline")
-    settings.setdict({
-        "EXTENSIONS": {"portal_crawler.archiving.WarcCaptureExtension": None},
-        "ITEM_PIPELINES": {},
-        "PORTAL_ARCHIVE_ENABLED": False,
-        "LOG_FILE": log_file,
-        "LOG_FILE_APPEND": False,
-    }, priority="cmdline")
+    settings.setdict(
+        {
+            "EXTENSIONS": {"portal_crawler.writer.session.WarcCaptureExtension": None},
+            "ITEM_PIPELINES": {},
+            "PORTAL_ARCHIVE_ENABLED": False,
+            "LOG_FILE": log_file,
+            "LOG_FILE_APPEND": False,
+        },
+        priority="cmdline",
+    )
     if not log_file:
         settings.set("LOG_ENABLED", False, priority="cmdline")
     return settings
@@ -130,9 +138,16 @@ def main(argv: list[str] | None = None) -> int:
     process.start()
     seconds = time.monotonic() - started
     stats = crawler.stats.get_stats()
-    print(json.dumps({"requests": stats.get("downloader/request_count", 0),
-                      "responses": stats.get("downloader/response_count", 0),
-                      "seconds": round(seconds, 3)}), flush=True)
+    print(
+        json.dumps(
+            {
+                "requests": stats.get("downloader/request_count", 0),
+                "responses": stats.get("downloader/response_count", 0),
+                "seconds": round(seconds, 3),
+            }
+        ),
+        flush=True,
+    )
     return 0
 
 

@@ -2,7 +2,7 @@
 
     python -m bench.profile_crawl [--articles 2000] [--mode timers|cprofile]
 
-Runs one full archiving crawl in this process (portal_crawler.run.run_crawl, the
+Runs one full archiving crawl in this process (portal_crawler.crawl.run.run_crawl, the
 same code path as `portal-crawler crawl --full --fast`) against a pre-rendered
 replica in its own process (bench/replica_server.py).
 
@@ -32,17 +32,18 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from bench.run import RESULTS, ReplicaProcess
 
 # (label, module path, attribute path): the hot functions of the crawl process. WARC writing,
-# extraction and cataloguing run in the writer process (portal_crawler.writer) and are not timed here.
+# extraction and cataloguing run in the writer process (portal_crawler.writer.protocol) and are not timed here.
 HOT = [
-    ("hand-off: ArchiveRun.capture (exchange + pickle + pipe)", "portal_crawler.handoff", "ArchiveRun.capture"),
-    ("  exchange_from_scrapy", "portal_crawler.handoff", "exchange_from_scrapy"),
-    ("  FramePipe.send (write into the pipe)", "portal_crawler.handoff", "FramePipe.send"),
+    ("hand-off: ArchiveRun.capture (exchange + pickle + pipe)", "portal_crawler.crawl.handoff", "ArchiveRun.capture"),
+    ("  exchange_from_scrapy", "portal_crawler.crawl.handoff", "exchange_from_scrapy"),
+    ("  FramePipe.send (write into the pipe)", "portal_crawler.crawl.handoff", "FramePipe.send"),
     ("listing: parse_listing", "portal_crawler.spiders.portal", "PortalSpider.parse_listing"),
     ("  listing_entries", "portal_crawler.spiders.portal", "listing_entries"),
     ("article page: parse_article", "portal_crawler.spiders.portal", "PortalSpider.parse_article"),
@@ -65,9 +66,9 @@ def _resolve(module: str, path: str) -> tuple[Any, str]:
 def install_timers() -> dict[str, list[float]]:
     """Wrap each hot function with a perf_counter timer; returns label -> [calls, seconds]."""
     totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
-    import portal_crawler.archiving  # noqa: F401  (modules loaded before patching)
-    import portal_crawler.pipelines  # noqa: F401
-    import portal_crawler.spiders.portal  # noqa: F401
+    import portal_crawler.pipelines
+    import portal_crawler.spiders.portal
+    import portal_crawler.writer.session  # noqa: F401  (modules loaded before patching)
 
     for label, module, path in HOT:
         owner, name = _resolve(module, path)
@@ -77,6 +78,7 @@ def install_timers() -> dict[str, list[float]]:
 
         def make(func: Callable[..., Any], key: str, generator: bool) -> Callable[..., Any]:
             if generator:
+
                 @functools.wraps(func)
                 def timed_gen(*args: Any, **kwargs: Any) -> Any:
                     record = totals[key]
@@ -91,6 +93,7 @@ def install_timers() -> dict[str, list[float]]:
                             return
                         record[1] += time.perf_counter() - started
                         yield value
+
                 return timed_gen
 
             @functools.wraps(func)
@@ -102,9 +105,11 @@ def install_timers() -> dict[str, list[float]]:
                     record = totals[key]
                     record[0] += 1
                     record[1] += time.perf_counter() - started
+
             return timed
 
         import inspect
+
         wrapped = make(original, label, inspect.isgeneratorfunction(original))
         wrapped.__wrapped_timer__ = True  # type: ignore[attr-defined]
         setattr(owner, name, wrapped)
@@ -112,7 +117,7 @@ def install_timers() -> dict[str, list[float]]:
 
 
 def crawl(url: str, archive: Path) -> tuple[float, float, Any]:
-    from portal_crawler.run import CrawlOptions, run_crawl
+    from portal_crawler.crawl.run import CrawlOptions, run_crawl
 
     cpu0 = time.process_time()
     wall0 = time.monotonic()
@@ -120,28 +125,47 @@ def crawl(url: str, archive: Path) -> tuple[float, float, Any]:
     return time.monotonic() - wall0, time.process_time() - cpu0, result
 
 
-def report_timers(totals: dict[str, list[float]], wall: float, cpu: float, responses: int,
-                  articles: int) -> dict[str, Any]:
+def report_timers(
+    totals: dict[str, list[float]], wall: float, cpu: float, responses: int, articles: int
+) -> dict[str, Any]:
     rows = []
-    print(f"\n{responses} responses ({articles} articles) in {wall:.1f} s wall, {cpu:.1f} s CPU "
-          f"= {1000 * cpu / responses:.2f} ms CPU per response\n")
+    print(
+        f"\n{responses} responses ({articles} articles) in {wall:.1f} s wall, {cpu:.1f} s CPU "
+        f"= {1000 * cpu / responses:.2f} ms CPU per response\n"
+    )
     print(f"{'where (inclusive)':58} {'calls':>7} {'ms/call':>8} {'ms/resp':>8} {'% CPU':>6}")
     for label, _, _ in HOT:
         calls, seconds = totals.get(label, [0, 0.0])
-        row = {"label": label.strip(), "calls": int(calls), "seconds": round(seconds, 3),
-               "ms_per_call": round(1000 * seconds / calls, 4) if calls else None,
-               "ms_per_response": round(1000 * seconds / responses, 4), "pct_cpu": round(100 * seconds / cpu, 1)}
+        row = {
+            "label": label.strip(),
+            "calls": int(calls),
+            "seconds": round(seconds, 3),
+            "ms_per_call": round(1000 * seconds / calls, 4) if calls else None,
+            "ms_per_response": round(1000 * seconds / responses, 4),
+            "pct_cpu": round(100 * seconds / cpu, 1),
+        }
         rows.append(row)
-        print(f"{label:58} {int(calls):>7} {row['ms_per_call'] or 0:>8.3f} {row['ms_per_response']:>8.3f} "
-              f"{row['pct_cpu']:>6.1f}")
+        print(
+            f"{label:58} {int(calls):>7} {row['ms_per_call'] or 0:>8.3f} {row['ms_per_response']:>8.3f} "
+            f"{row['pct_cpu']:>6.1f}"
+        )
     ours = sum(totals.get(label, [0, 0.0])[1] for label in TOP_LEVEL)
     rest = cpu - ours
-    print(f"{'everything else (Scrapy, Twisted, lxml parse, logging)':58} {'':>7} {'':>8} "
-          f"{1000 * rest / responses:>8.3f} {100 * rest / cpu:>6.1f}")
-    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "responses": responses, "articles": articles,
-            "cpu_ms_per_response": round(1000 * cpu / responses, 3), "rows": rows,
-            "ours_s": round(ours, 3), "rest_s": round(rest, 3),
-            "rest_ms_per_response": round(1000 * rest / responses, 3)}
+    print(
+        f"{'everything else (Scrapy, Twisted, lxml parse, logging)':58} {'':>7} {'':>8} "
+        f"{1000 * rest / responses:>8.3f} {100 * rest / cpu:>6.1f}"
+    )
+    return {
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "responses": responses,
+        "articles": articles,
+        "cpu_ms_per_response": round(1000 * cpu / responses, 3),
+        "rows": rows,
+        "ours_s": round(ours, 3),
+        "rest_s": round(rest, 3),
+        "rest_ms_per_response": round(1000 * rest / responses, 3),
+    }
 
 
 def report_cprofile(profile: cProfile.Profile, responses: int) -> dict[str, Any]:
@@ -169,7 +193,7 @@ def report_cprofile(profile: cProfile.Profile, responses: int) -> dict[str, Any]
             key = "twisted"
         elif "/parsel/" in filename or "/lxml/" in filename or "cssselect" in filename or "w3lib" in filename:
             key = "parsel/lxml/w3lib"
-        elif "sqlite_utils" in filename or ("~" == filename and "sqlite3" in func):
+        elif "sqlite_utils" in filename or (filename == "~" and "sqlite3" in func):
             key = "sqlite"
         elif filename == "~":
             key = "builtins: " + func.split(" ")[-1].strip(">'")[:40]
@@ -181,8 +205,7 @@ def report_cprofile(profile: cProfile.Profile, responses: int) -> dict[str, Any]
     print(f"own time by package (cProfile, {total:.1f} s in all):")
     for key, seconds in top:
         print(f"  {key:60} {seconds:7.2f} s  {1000 * seconds / responses:7.3f} ms/resp  {100 * seconds / total:5.1f} %")
-    return {"pstats": str(path), "total_s": round(total, 2),
-            "own_time_by_group": {k: round(v, 3) for k, v in top}}
+    return {"pstats": str(path), "total_s": round(total, 2), "own_time_by_group": {k: round(v, 3) for k, v in top}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,8 +226,12 @@ def main(argv: list[str] | None = None) -> int:
                 profile.disable()
             responses = sum(replica.counts().values())
         print(result.summary())
-        out: dict[str, Any] = {"mode": args.mode, "articles": args.articles, "summary": result.summary(),
-                               "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+        out: dict[str, Any] = {
+            "mode": args.mode,
+            "articles": args.articles,
+            "summary": result.summary(),
+            "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
         if totals is not None:
             out.update(report_timers(totals, wall, cpu, responses, result.counts.get("articles_new", 0)))
         if profile is not None:

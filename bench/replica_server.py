@@ -61,14 +61,14 @@ def main(argv: list[str] | None = None) -> int:
         done.set()
 
     signal.signal(signal.SIGTERM, on_signal)
-    replica = Replica(ReplicaConfig(articles=args.articles, layout=args.layout, seed=args.seed,
-                                    host=args.host, port=args.port))
+    replica = Replica(
+        ReplicaConfig(articles=args.articles, layout=args.layout, seed=args.seed, host=args.host, port=args.port)
+    )
     if args.warm:
         count, seconds = warm(replica)
         print(f"replica: warmed {count} pages in {seconds:.1f} s", flush=True)
     with replica:
-        print(f"replica: serving {len(replica.store)} articles ({args.layout}) at {replica.listing_url}",
-              flush=True)
+        print(f"replica: serving {len(replica.store)} articles ({args.layout}) at {replica.listing_url}", flush=True)
         try:
             while not done.wait(0.5):
                 pass

@@ -36,7 +36,7 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -47,10 +47,22 @@ PY = sys.executable
 SEED = 1
 LAYOUT = "legacy"
 
-FULL = {"crawl_articles": 10_000, "crawl_pairs": 2, "reindex_pairs": 1, "memory_articles": (2_000, 20_000),
-        "search": {}, "budget_s": 19.5 * 60}
-QUICK = {"crawl_articles": 500, "crawl_pairs": 1, "reindex_pairs": 1, "memory_articles": (2_000,),
-         "search": {"n_articles": 2_000, "queries": 50}, "budget_s": 3 * 60}
+FULL = {
+    "crawl_articles": 10_000,
+    "crawl_pairs": 2,
+    "reindex_pairs": 1,
+    "memory_articles": (2_000, 20_000),
+    "search": {},
+    "budget_s": 19.5 * 60,
+}
+QUICK = {
+    "crawl_articles": 500,
+    "crawl_pairs": 1,
+    "reindex_pairs": 1,
+    "memory_articles": (2_000,),
+    "search": {"n_articles": 2_000, "queries": 50},
+    "budget_s": 3 * 60,
+}
 
 
 def log(message: str) -> None:
@@ -60,7 +72,7 @@ def log(message: str) -> None:
 # -- other processes on the machine -------------------------------------------------------------
 
 TICK = os.sysconf("SC_CLK_TCK")
-LIVE_REPLICAS: list["ReplicaProcess"] = []
+LIVE_REPLICAS: list[ReplicaProcess] = []
 FOREIGN: list[str] = []
 
 
@@ -88,7 +100,7 @@ class LoadWatch:
     The benchmarks assume an otherwise idle machine; a test suite running beside them
     shows up here, and the figure measured then is flagged in the notes."""
 
-    def __enter__(self) -> "LoadWatch":
+    def __enter__(self) -> LoadWatch:
         self.busy0 = _busy_s()
         self.ours0 = _pid_cpu_s(os.getpid()) + sum(_pid_cpu_s(r.pid) for r in LIVE_REPLICAS)
         self.pids = [r.pid for r in LIVE_REPLICAS]
@@ -102,8 +114,10 @@ class LoadWatch:
         wall = time.monotonic() - self.started
         self.foreign_s = max(0.0, busy - ours - child_cpu_s)
         if self.foreign_s > max(1.0, 0.05 * wall):
-            FOREIGN.append(f"{what}: CPU used outside this bench (other processes, or kernel work such as writeback) was {self.foreign_s:.1f} s during its "
-                           f"{wall:.0f} s: the figure may be disturbed")
+            FOREIGN.append(
+                f"{what}: CPU used outside this bench (other processes, or kernel work such as writeback) was {self.foreign_s:.1f} s during its "
+                f"{wall:.0f} s: the figure may be disturbed"
+            )
             log(f"  warning: {FOREIGN[-1]}")
         return round(self.foreign_s, 2)
 
@@ -112,6 +126,7 @@ class LoadWatch:
 
 
 # -- children -----------------------------------------------------------------------------------
+
 
 @dataclass
 class Child:
@@ -127,10 +142,11 @@ class Child:
     stdout: str = field(repr=False)
     stderr: str = field(repr=False)
 
-    def check(self, what: str) -> "Child":
+    def check(self, what: str) -> Child:
         if self.returncode != 0:
-            raise RuntimeError(f"{what} exited {self.returncode}: {' '.join(self.cmd)}\n"
-                               f"{self.stdout[-2000:]}\n{self.stderr[-2000:]}")
+            raise RuntimeError(
+                f"{what} exited {self.returncode}: {' '.join(self.cmd)}\n{self.stdout[-2000:]}\n{self.stderr[-2000:]}"
+            )
         return self
 
     def last_json(self) -> dict[str, Any]:
@@ -161,9 +177,17 @@ def run_child(cmd: list[str], timeout: float = 1800) -> Child:
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Child(cmd, proc.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_utime, usage.ru_stime,
-                     usage.ru_maxrss / 1024, out.read().decode("utf-8", "replace"),
-                     err.read().decode("utf-8", "replace"))
+        return Child(
+            cmd,
+            proc.returncode,
+            wall,
+            usage.ru_utime + usage.ru_stime,
+            usage.ru_utime,
+            usage.ru_stime,
+            usage.ru_maxrss / 1024,
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+        )
 
 
 class ReplicaProcess:
@@ -175,14 +199,26 @@ class ReplicaProcess:
         self.listing_url = self.base_url = ""
         self.warm_line = ""
 
-    def __enter__(self) -> "ReplicaProcess":
+    def __enter__(self) -> ReplicaProcess:
         return self.start().ready()
 
-    def start(self) -> "ReplicaProcess":
-        cmd = [PY, "-m", "bench.replica_server", "--port", "0", "--articles", str(self.articles),
-               "--layout", LAYOUT, "--seed", str(SEED)] + ([] if self.warm else ["--no-warm"])
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env(), stdout=subprocess.PIPE, text=True,
-                                     stdin=subprocess.DEVNULL)
+    def start(self) -> ReplicaProcess:
+        cmd = [
+            PY,
+            "-m",
+            "bench.replica_server",
+            "--port",
+            "0",
+            "--articles",
+            str(self.articles),
+            "--layout",
+            LAYOUT,
+            "--seed",
+            str(SEED),
+        ] + ([] if self.warm else ["--no-warm"])
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=child_env(), stdout=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL
+        )
         LIVE_REPLICAS.append(self)
         return self
 
@@ -190,7 +226,7 @@ class ReplicaProcess:
     def pid(self) -> int:
         return self.proc.pid if self.proc is not None else 0
 
-    def ready(self) -> "ReplicaProcess":
+    def ready(self) -> ReplicaProcess:
         """Wait until it is warm and serving."""
         assert self.proc is not None and self.proc.stdout is not None
         if self.listing_url:
@@ -271,6 +307,7 @@ class ReplicaProcess:
 
 # -- benchmarks ----------------------------------------------------------------------------------
 
+
 def archiving_crawl(url: str, archive: Path, full: bool = True) -> Child:
     cmd = [PY, "-m", "portal_crawler", "crawl", "--fast", "--start-url", url, "--archive", str(archive)]
     return run_child(cmd + (["--full"] if full else []))
@@ -292,12 +329,22 @@ def crawl_round(kind: str, replica: ReplicaProcess, work: Path, number: int) -> 
     summary = child.stdout.strip().splitlines()[-1]
     counts = replica.counts()
     requests = sum(counts.values())
-    row = {"kind": kind, "round": number, "requests": requests, "wall_s": round(child.wall_s, 2),
-           "pages_per_s": round(requests / child.wall_s, 1), "cpu_s": round(child.cpu_s, 2),
-           "cpu_ms_per_page": round(1000 * child.cpu_s / requests, 3), "rss_mb": round(child.rss_mb, 1),
-           "foreign_cpu_s": foreign, "summary": summary}
-    log(f"  {kind:9} round {number}: {requests} requests in {child.wall_s:.1f} s = {row['pages_per_s']} pages/s, "
-        f"CPU {child.cpu_s:.1f} s, peak RSS {child.rss_mb:.0f} MB")
+    row = {
+        "kind": kind,
+        "round": number,
+        "requests": requests,
+        "wall_s": round(child.wall_s, 2),
+        "pages_per_s": round(requests / child.wall_s, 1),
+        "cpu_s": round(child.cpu_s, 2),
+        "cpu_ms_per_page": round(1000 * child.cpu_s / requests, 3),
+        "rss_mb": round(child.rss_mb, 1),
+        "foreign_cpu_s": foreign,
+        "summary": summary,
+    }
+    log(
+        f"  {kind:9} round {number}: {requests} requests in {child.wall_s:.1f} s = {row['pages_per_s']} pages/s, "
+        f"CPU {child.cpu_s:.1f} s, peak RSS {child.rss_mb:.0f} MB"
+    )
     row["_counts"] = counts
     return row
 
@@ -350,10 +397,18 @@ def bench_incremental(replica: ReplicaProcess, archive: Path) -> dict[str, Any]:
         child = archiving_crawl(replica.listing_url, archive, full=False).check("incremental crawl")
         foreign = watch.stop(child.cpu_s, "incremental")
     counts = replica.counts()
-    result = {"nothing_new_requests": sum(counts.values()), "nothing_new_s": round(child.wall_s, 2),
-              "paths": counts, "cpu_s": round(child.cpu_s, 2), "foreign_cpu_s": foreign, "summary": child.stdout.strip().splitlines()[-1]}
-    log(f"  incremental, nothing new: {result['nothing_new_requests']} requests {sorted(counts)} "
-        f"in {child.wall_s:.2f} s")
+    result = {
+        "nothing_new_requests": sum(counts.values()),
+        "nothing_new_s": round(child.wall_s, 2),
+        "paths": counts,
+        "cpu_s": round(child.cpu_s, 2),
+        "foreign_cpu_s": foreign,
+        "summary": child.stdout.strip().splitlines()[-1],
+    }
+    log(
+        f"  incremental, nothing new: {result['nothing_new_requests']} requests {sorted(counts)} "
+        f"in {child.wall_s:.2f} s"
+    )
     return result
 
 
@@ -364,26 +419,41 @@ def bench_reindex(archive: Path, work: Path, pairs: int) -> dict[str, Any]:
         catalogue = work / "reindex" / f"catalogue-{number}.db"
         catalogue.parent.mkdir(parents=True, exist_ok=True)
         with LoadWatch() as watch:
-            rebuilt = run_child([PY, "-m", "portal_crawler", "reindex", "--archive", str(archive),
-                                 "--catalogue", str(catalogue)]).check("reindex")
+            rebuilt = run_child(
+                [PY, "-m", "portal_crawler", "reindex", "--archive", str(archive), "--catalogue", str(catalogue)]
+            ).check("reindex")
             foreign = watch.stop(rebuilt.cpu_s, f"reindex round {number}")
         with LoadWatch() as watch:
             raw = run_child([PY, "-m", "bench.raw_read", str(warc_dir)]).check("raw warcio read")
             foreign += watch.stop(raw.cpu_s, f"raw read round {number}")
         info = raw.last_json()
-        row = {"round": number, "reindex_s": round(rebuilt.wall_s, 2), "reindex_cpu_s": round(rebuilt.cpu_s, 2),
-               "reindex_rss_mb": round(rebuilt.rss_mb, 1), "raw_s": round(raw.wall_s, 2),
-               "raw_cpu_s": round(raw.cpu_s, 2), "raw_loop_s": info["seconds"],
-               "ratio": round(raw.wall_s / rebuilt.wall_s, 4), "foreign_cpu_s": round(foreign, 2), "summary": rebuilt.stdout.strip().splitlines()[-1]}
+        row = {
+            "round": number,
+            "reindex_s": round(rebuilt.wall_s, 2),
+            "reindex_cpu_s": round(rebuilt.cpu_s, 2),
+            "reindex_rss_mb": round(rebuilt.rss_mb, 1),
+            "raw_s": round(raw.wall_s, 2),
+            "raw_cpu_s": round(raw.cpu_s, 2),
+            "raw_loop_s": info["seconds"],
+            "ratio": round(raw.wall_s / rebuilt.wall_s, 4),
+            "foreign_cpu_s": round(foreign, 2),
+            "summary": rebuilt.stdout.strip().splitlines()[-1],
+        }
         rounds.append(row)
-        log(f"  reindex round {number}: reindex {rebuilt.wall_s:.1f} s, raw warcio read {raw.wall_s:.1f} s "
-            f"({info['records']} records, {info['bytes'] / 1e6:.0f} MB of content) -> ratio {row['ratio']:.3f}")
+        log(
+            f"  reindex round {number}: reindex {rebuilt.wall_s:.1f} s, raw warcio read {raw.wall_s:.1f} s "
+            f"({info['records']} records, {info['bytes'] / 1e6:.0f} MB of content) -> ratio {row['ratio']:.3f}"
+        )
         shutil.rmtree(catalogue.parent, ignore_errors=True)
     size = sum(p.stat().st_size for p in warc_dir.glob("*.warc.gz"))
-    return {"reindex_ratio": round(statistics.median(r["ratio"] for r in rounds), 4),
-            "reindex_s": round(statistics.median(r["reindex_s"] for r in rounds), 2),
-            "raw_read_s": round(statistics.median(r["raw_s"] for r in rounds), 2),
-            "records": info["records"], "warc_mb": round(size / 1e6, 1), "rounds": rounds}
+    return {
+        "reindex_ratio": round(statistics.median(r["ratio"] for r in rounds), 4),
+        "reindex_s": round(statistics.median(r["reindex_s"] for r in rounds), 2),
+        "raw_read_s": round(statistics.median(r["raw_s"] for r in rounds), 2),
+        "records": info["records"],
+        "warc_mb": round(size / 1e6, 1),
+        "rounds": rounds,
+    }
 
 
 def bench_memory(replicas: dict[int, ReplicaProcess], work: Path) -> dict[str, Any]:
@@ -400,15 +470,24 @@ def bench_memory(replicas: dict[int, ReplicaProcess], work: Path) -> dict[str, A
         requests = sum(replica.counts().values())
         replica.stop()
         shutil.rmtree(archive, ignore_errors=True)
-        log(f"  memory: {articles} articles, {requests} requests: peak RSS {child.rss_mb:.0f} MB "
-            f"({child.wall_s:.0f} s)")
-        return {"rss_mb": round(child.rss_mb, 1), "requests": requests,
-                "wall_s": round(child.wall_s, 1), "cpu_s": round(child.cpu_s, 1)}
+        log(
+            f"  memory: {articles} articles, {requests} requests: peak RSS {child.rss_mb:.0f} MB ({child.wall_s:.0f} s)"
+        )
+        return {
+            "rss_mb": round(child.rss_mb, 1),
+            "requests": requests,
+            "wall_s": round(child.wall_s, 1),
+            "cpu_s": round(child.cpu_s, 1),
+        }
 
     with ThreadPoolExecutor(len(replicas)) as pool:
         by_size = dict(zip(replicas, pool.map(one, replicas)))
-    return {"rss_mb_2k": by_size.get(2000, {}).get("rss_mb"), "rss_mb_20k": by_size.get(20000, {}).get("rss_mb"),
-            "concurrent": len(by_size) > 1, "by_articles": by_size}
+    return {
+        "rss_mb_2k": by_size.get(2000, {}).get("rss_mb"),
+        "rss_mb_20k": by_size.get(20000, {}).get("rss_mb"),
+        "concurrent": len(by_size) > 1,
+        "by_articles": by_size,
+    }
 
 
 SEARCH_CHILD = """
@@ -439,18 +518,30 @@ def bench_search(kwargs: dict[str, Any], timeout: float) -> dict[str, Any]:
     result = child.last_json()
     if result.get("missing"):
         return {"search_p50_ms": None, "search_p95_ms": None, "note": "bench.search_bench not importable"}
-    result.update({"wall_s": round(child.wall_s, 1), "foreign_cpu_s": foreign, "rss_mb": round(child.rss_mb, 1),
-                   "args": kwargs or "defaults (n_articles=50000, queries=200)"})
-    log(f"  search: p50 {result.get('search_p50_ms')} ms, p95 {result.get('search_p95_ms')} ms "
-        f"({child.wall_s:.0f} s including building the catalogue)")
+    result.update(
+        {
+            "wall_s": round(child.wall_s, 1),
+            "foreign_cpu_s": foreign,
+            "rss_mb": round(child.rss_mb, 1),
+            "args": kwargs or "defaults (n_articles=50000, queries=200)",
+        }
+    )
+    log(
+        f"  search: p50 {result.get('search_p50_ms')} ms, p95 {result.get('search_p95_ms')} ms "
+        f"({child.wall_s:.0f} s including building the catalogue)"
+    )
     return result
 
 
 # -- context ---------------------------------------------------------------------------------------
 
+
 def machine() -> dict[str, Any]:
-    info: dict[str, Any] = {"platform": platform.platform(), "python": platform.python_version(),
-                            "cpus": os.cpu_count()}
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+    }
     try:
         text = Path("/proc/cpuinfo").read_text()
         model = re.search(r"model name\s*:\s*(.+)", text)
@@ -466,6 +557,7 @@ def machine() -> dict[str, Any]:
         except PackageNotFoundError:
             pass
     import sqlite3
+
     info.setdefault("versions", {})["sqlite"] = sqlite3.sqlite_version
     return info
 
@@ -474,36 +566,62 @@ def git_commit() -> dict[str, Any]:
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
-    return {"commit": git("rev-parse", "HEAD") or None, "branch": git("rev-parse", "--abbrev-ref", "HEAD") or None,
-            "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+    return {
+        "commit": git("rev-parse", "HEAD") or None,
+        "branch": git("rev-parse", "--abbrev-ref", "HEAD") or None,
+        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+    }
 
 
 # -- report ----------------------------------------------------------------------------------------
+
 
 def table(results: dict[str, Any]) -> str:
     c, r, m, i, s = (results.get(k) or {} for k in ("crawl", "reindex", "memory", "incremental", "search"))
     rows = [("figure", "value", "baseline / detail")]
     if c:
         rows += [
-            ("crawl_ratio (archiving/bare pages/s)", f"{c['crawl_ratio']:.3f}",
-             f"pairs {c['pair_ratios']}, same requests: {c['same_requests']} ({c['requests_per_crawl']} each)"),
+            (
+                "crawl_ratio (archiving/bare pages/s)",
+                f"{c['crawl_ratio']:.3f}",
+                f"pairs {c['pair_ratios']}, same requests: {c['same_requests']} ({c['requests_per_crawl']} each)",
+            ),
             ("  archiving crawl pages/s", f"{c['archiving_pages_per_s']}", f"bare Scrapy {c['bare_pages_per_s']}"),
-            ("  CPU s per crawl", f"{c['archiving_cpu_s']}", f"bare {c['bare_cpu_s']} "
-             f"(CPU per page ratio {c['cpu_per_page_ratio']})"),
+            (
+                "  CPU s per crawl",
+                f"{c['archiving_cpu_s']}",
+                f"bare {c['bare_cpu_s']} (CPU per page ratio {c['cpu_per_page_ratio']})",
+            ),
             ("  peak RSS MB", f"{c['archiving_rss_mb']}", f"bare {c['bare_rss_mb']}"),
-            ("  replica req/s (probe)", f"{c['replica']['requests_per_s']}", f"{c['replica']['clients']} keep-alive clients"),
+            (
+                "  replica req/s (probe)",
+                f"{c['replica']['requests_per_s']}",
+                f"{c['replica']['clients']} keep-alive clients",
+            ),
         ]
     if m:
         rows += [("rss_mb_2k", f"{m.get('rss_mb_2k')}", ""), ("rss_mb_20k", f"{m.get('rss_mb_20k')}", "")]
     if i:
-        rows += [("nothing_new_requests", f"{i['nothing_new_requests']}",
-                  f"vs {c.get('requests_per_crawl', '?')} for a full crawl"),
-                 ("nothing_new_s", f"{i['nothing_new_s']}", "wall, whole process")]
+        rows += [
+            (
+                "nothing_new_requests",
+                f"{i['nothing_new_requests']}",
+                f"vs {c.get('requests_per_crawl', '?')} for a full crawl",
+            ),
+            ("nothing_new_s", f"{i['nothing_new_s']}", "wall, whole process"),
+        ]
     if r:
-        rows += [("reindex_ratio (raw s / reindex s)", f"{r['reindex_ratio']:.4f}",
-                  f"reindex {r['reindex_s']} s vs raw warcio {r['raw_read_s']} s ({r['warc_mb']} MB WARC)")]
-    rows += [("search_p50_ms", f"{s.get('search_p50_ms')}", s.get("note", "")),
-             ("search_p95_ms", f"{s.get('search_p95_ms')}", "")]
+        rows += [
+            (
+                "reindex_ratio (raw s / reindex s)",
+                f"{r['reindex_ratio']:.4f}",
+                f"reindex {r['reindex_s']} s vs raw warcio {r['raw_read_s']} s ({r['warc_mb']} MB WARC)",
+            )
+        ]
+    rows += [
+        ("search_p50_ms", f"{s.get('search_p50_ms')}", s.get("note", "")),
+        ("search_p95_ms", f"{s.get('search_p95_ms')}", ""),
+    ]
     width = [max(len(row[k]) for row in rows) for k in range(3)]
     lines = [f"{a:<{width[0]}}  {b:>{width[1]}}  {cc}" for a, b, cc in rows]
     lines.insert(1, "-" * (width[0] + width[1] + 20))
@@ -520,8 +638,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     results: dict[str, Any] = {
-        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": args.quick,
-        "config": {k: v for k, v in cfg.items()}, "git": git_commit(), "machine": machine(), "notes": [],
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "config": {k: v for k, v in cfg.items()},
+        "git": git_commit(),
+        "machine": machine(),
+        "notes": [],
     }
     log(f"portal-crawler benchmarks ({'quick' if args.quick else 'full'}), work dir {work}")
     replicas: list[ReplicaProcess] = []
@@ -533,8 +655,10 @@ def main(argv: list[str] | None = None) -> int:
         replicas = [replica, *memory_replicas.values()]
         for each in replicas:
             each.ready()
-        log(f"replicas ready ({cfg['crawl_articles']} and {', '.join(map(str, memory_replicas))} articles), "
-            f"each in its own process, pages pre-rendered")
+        log(
+            f"replicas ready ({cfg['crawl_articles']} and {', '.join(map(str, memory_replicas))} articles), "
+            f"each in its own process, pages pre-rendered"
+        )
 
         log(f"crawl: replica with {cfg['crawl_articles']} articles; {replica.warm_line}")
         rate = replica.request_rate()
@@ -554,12 +678,17 @@ def main(argv: list[str] | None = None) -> int:
         if can:
             rows += bench_crawl(cfg, replica, work, range(2, 2 + can))
         if can < extra_pairs:
-            note = (f"crawl: ran {1 + can} of {cfg['crawl_pairs']} pairs to stay within the "
-                    f"{cfg['budget_s']:.0f} s budget")
+            note = (
+                f"crawl: ran {1 + can} of {cfg['crawl_pairs']} pairs to stay within the {cfg['budget_s']:.0f} s budget"
+            )
             results["notes"].append(note)
             log(note)
-        results["crawl"] = {**summarise_crawl(rows), "articles": cfg["crawl_articles"], "replica": rate,
-                            "replica_warm": replica.warm_line}
+        results["crawl"] = {
+            **summarise_crawl(rows),
+            "articles": cfg["crawl_articles"],
+            "replica": rate,
+            "replica_warm": replica.warm_line,
+        }
         archive = work / "crawl-archive-1"
 
         log("incremental: second run over the crawl's archive, nothing new")
@@ -583,7 +712,8 @@ def main(argv: list[str] | None = None) -> int:
     results["total_s"] = round(time.monotonic() - started, 1)
     flat = {
         "crawl_ratio": results["crawl"]["crawl_ratio"],
-        "rss_mb_2k": results["memory"]["rss_mb_2k"], "rss_mb_20k": results["memory"]["rss_mb_20k"],
+        "rss_mb_2k": results["memory"]["rss_mb_2k"],
+        "rss_mb_20k": results["memory"]["rss_mb_20k"],
         "nothing_new_requests": results["incremental"]["nothing_new_requests"],
         "nothing_new_s": results["incremental"]["nothing_new_s"],
         "reindex_ratio": results["reindex"]["reindex_ratio"],
@@ -595,8 +725,10 @@ def main(argv: list[str] | None = None) -> int:
     if not results["crawl"]["same_requests"]:
         results["notes"].append("crawl: archiving and bare rounds did NOT make the same requests (see rounds)")
     if args.quick:
-        results["notes"].append("quick: small sizes (crawl 500 articles, 1 pair; memory at 2,000 only; "
-                                "search 2,000 articles): a smoke check, not figures to compare")
+        results["notes"].append(
+            "quick: small sizes (crawl 500 articles, 1 pair; memory at 2,000 only; "
+            "search 2,000 articles): a smoke check, not figures to compare"
+        )
     output = {**flat, **results}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(output, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -604,7 +736,9 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     for note in results["notes"]:
         print(f"note: {note}")
-    print(f"\n{results['total_s']:.0f} s in all; written to {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
+    print(
+        f"\n{results['total_s']:.0f} s in all; written to {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}"
+    )
     return 0
 
 

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from portal_crawler.urls import UrlInfo
+from portal_crawler.extraction.article import Article
+from portal_crawler.extraction.urls import UrlInfo
 
-
-@dataclass
-class Article:
-    id: str
-    url: str
-    title: str | None
-    published: str | None
-    author: str | None
-    summary: str | None
-    body: str
-    paragraphs: list[str]
-    captions: list[str]
-    images: list[str]
-    section: str | None
-    template: str
-    quality: str
-    problems: list[str] = field(default_factory=list)
-    capture_id: int | None = None
-    fetched_at: str | None = None
+__all__ = ["Article", "ArticlePage"]
 
 
 @dataclass

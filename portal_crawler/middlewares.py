@@ -10,8 +10,8 @@ so no download slot is held while waiting.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -31,7 +31,7 @@ def retry_after_seconds(value: bytes | None) -> float | None:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -41,7 +41,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.cap = settings.getfloat("RETRY_BACKOFF_MAX", 120.0)
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "BackoffRetryMiddleware":
+    def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
         middleware = cls(crawler.settings)
         middleware.crawler = crawler
         return middleware

@@ -17,6 +17,7 @@ from scrapy.exceptions import DropItem
 
 from portal_crawler.items import ArticlePage
 
+
 class ValidatePipeline:
     """Drops only what is not an article at all; everything else is kept with its problems."""
 
@@ -35,7 +36,7 @@ class CataloguePipeline:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "CataloguePipeline":
+    def from_crawler(cls, crawler: Crawler) -> CataloguePipeline:
         return cls(crawler)
 
     def process_item(self, item: ArticlePage) -> ArticlePage:

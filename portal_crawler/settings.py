@@ -2,7 +2,7 @@
 
 Defaults are for the live portal: robots.txt obeyed, AutoThrottle on, at most two
 requests at a time per host, an identifying User-Agent. Tests and benchmarks
-lift the politeness for the replica with PORTAL_FAST=1 (see portal_crawler.run).
+lift the politeness for the replica with PORTAL_FAST=1 (see portal_crawler.crawl.run).
 """
 
 from portal_crawler import __version__
@@ -29,17 +29,17 @@ TELNETCONSOLE_ENABLED = False
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
-RETRY_BACKOFF_BASE = 2.0           # seconds before the first retry, doubling per attempt
-RETRY_BACKOFF_MAX = 120.0          # and never more than this (Retry-After included)
+RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry, doubling per attempt
+RETRY_BACKOFF_MAX = 120.0  # and never more than this (Retry-After included)
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "portal_crawler.middlewares.BackoffRetryMiddleware": 550,
     "portal_crawler.middlewares.RetryDelayMiddleware": 560,
 }
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 8 * 1024 * 1024      # larger pages are refused (logged, counted as an error)
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024  # larger pages are refused (logged, counted as an error)
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
-DOWNLOAD_FAIL_ON_DATALOSS = True         # a body cut short is an error, retried, never catalogued
+DOWNLOAD_FAIL_ON_DATALOSS = True  # a body cut short is an error, retried, never catalogued
 REDIRECT_ENABLED = True
 
 # Our callbacks yield a handful of requests/items each; Scrapy's default of 100
@@ -53,9 +53,9 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
 # -- the archive ---------------------------------------------------------------
 EXTENSIONS = {
-    "portal_crawler.archiving.WarcCaptureExtension": 100,
+    "portal_crawler.extensions.WarcCaptureExtension": 100,
 }
-# portal_crawler.progress.ProgressLine is added by `portal-crawler crawl` when stderr is a terminal.
+# portal_crawler.crawl.progress.ProgressLine is added by `portal-crawler crawl` when stderr is a terminal.
 ITEM_PIPELINES = {
     "portal_crawler.pipelines.ValidatePipeline": 100,
     "portal_crawler.pipelines.CataloguePipeline": 300,
@@ -63,7 +63,7 @@ ITEM_PIPELINES = {
 PORTAL_ARCHIVE_DIR = "archive"
 PORTAL_PROFILE = "mps"
 PORTAL_WARC_MAX_SIZE = 1_000_000_000
-PORTAL_COMMIT_EVERY = 200          # catalogue rows per transaction (WARC synced before each commit)
+PORTAL_COMMIT_EVERY = 200  # catalogue rows per transaction (WARC synced before each commit)
 PORTAL_COMMIT_SECONDS = 2.0
 
 LOG_LEVEL = "INFO"

@@ -7,8 +7,8 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -21,8 +21,9 @@ BIN = Path(sys.executable).parent
 def run_cli(*args: str, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`python -m portal_crawler ARGS` in a subprocess, as a user or cron would run it."""
     full_env = {**os.environ, "PORTAL_FAST": "1", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "portal_crawler", *args], capture_output=True, text=True,
-                          timeout=timeout, env=full_env)
+    return subprocess.run(
+        [sys.executable, "-m", "portal_crawler", *args], capture_output=True, text=True, timeout=timeout, env=full_env
+    )
 
 
 def crawl(archive: Path, *start_urls: str, extra: tuple[str, ...] = ("--full",)) -> subprocess.CompletedProcess[str]:
@@ -74,7 +75,7 @@ def wait_unlocked(archive: Path, timeout: float = 30) -> None:
     """After a crawl is killed its writer process writes out what it had, holding the lock until done."""
     import time
 
-    from portal_crawler.lock import ArchiveLock, LockHeld
+    from portal_crawler.core.lock import ArchiveLock, LockHeld
 
     deadline = time.monotonic() + timeout
     while True:

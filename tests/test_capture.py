@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import ip_address
 from pathlib import Path
@@ -18,26 +18,36 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from warcio.archiveiterator import ArchiveIterator
 
-from portal_crawler.capture import exchange_from_scrapy
-from portal_crawler.warcread import iter_records, scan_file
+from portal_crawler.crawl.capture import exchange_from_scrapy
+from portal_crawler.warc.reader import iter_records, scan_file
 
 BIN = Path(sys.executable).parent
-FETCHED = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+FETCHED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 PAGE = b"<html><body><p>" + b"The portal page. " * 40 + b"</p></body></html>"
 
 
 def test_exchange_keeps_repeated_headers_and_adds_host():
-    request = Request("http://127.0.0.1:8080/en/news?Page=2#top", method="POST", body=b"q=1",
-                      headers={"Accept-Encoding": "gzip, deflate"})
+    request = Request(
+        "http://127.0.0.1:8080/en/news?Page=2#top",
+        method="POST",
+        body=b"q=1",
+        headers={"Accept-Encoding": "gzip, deflate"},
+    )
     response = HtmlResponse(
-        "http://127.0.0.1:8080/en/news?Page=2", status=404, body=b"gone", protocol="HTTP/1.1",
+        "http://127.0.0.1:8080/en/news?Page=2",
+        status=404,
+        body=b"gone",
+        protocol="HTTP/1.1",
         ip_address=ip_address("127.0.0.1"),
-        headers=[(b"Set-Cookie", b"a=1"), (b"Set-Cookie", b"b=2"), (b"Server", b"caf\xe9")])
+        headers=[(b"Set-Cookie", b"a=1"), (b"Set-Cookie", b"b=2"), (b"Server", b"caf\xe9")],
+    )
     exchange = exchange_from_scrapy(request, response, FETCHED)
     assert exchange.request_headers == [
-        ("Host", "127.0.0.1:8080"), ("Accept-Encoding", "gzip, deflate"), ("Content-Length", "3")]
-    assert exchange.response_headers == [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"),
-                                         ("Server", "caf\xe9")]
+        ("Host", "127.0.0.1:8080"),
+        ("Accept-Encoding", "gzip, deflate"),
+        ("Content-Length", "3"),
+    ]
+    assert exchange.response_headers == [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("Server", "caf\xe9")]
     assert (exchange.status, exchange.reason, exchange.ip_address) == (404, "Not Found", "127.0.0.1")
     assert (exchange.method, exchange.request_body, exchange.body) == ("POST", b"q=1", b"gone")
 
@@ -67,13 +77,17 @@ class PortalStub(BaseHTTPRequestHandler):
     def _chunked_gzip(self) -> None:
         entity = gzip.compress(PAGE, mtime=0)
         self.send_response(200)
-        for name, value in (("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "gzip"),
-                            ("Transfer-Encoding", "chunked"), ("Set-Cookie", "session=abc; Path=/"),
-                            ("Set-Cookie", "lang=en; Path=/")):
+        for name, value in (
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Encoding", "gzip"),
+            ("Transfer-Encoding", "chunked"),
+            ("Set-Cookie", "session=abc; Path=/"),
+            ("Set-Cookie", "lang=en; Path=/"),
+        ):
             self.send_header(name, value)
         self.end_headers()
         for start in range(0, len(entity), 100):
-            chunk = entity[start:start + 100]
+            chunk = entity[start : start + 100]
             self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
         self.wfile.write(b"0\r\n\r\n")
 
@@ -88,8 +102,8 @@ from pathlib import Path
 import scrapy
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
-from portal_crawler.capture import exchange_from_scrapy
-from portal_crawler.warc import WarcWriter
+from portal_crawler.crawl.capture import exchange_from_scrapy
+from portal_crawler.warc.writer import WarcWriter
 
 seen = {"downloaded": [], "parsed": []}
 
@@ -134,8 +148,12 @@ def crawl(tmp_path_factory) -> Iterator[tuple[Path, dict]]:
     base = f"http://127.0.0.1:{server.server_port}"
     warc_dir = tmp_path_factory.mktemp("warc")
     try:
-        done = subprocess.run([sys.executable, "-c", CRAWL, str(warc_dir), f"{base}/page", f"{base}/plain"],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-c", CRAWL, str(warc_dir), f"{base}/page", f"{base}/plain"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         server.shutdown()
         server.server_close()
@@ -182,8 +200,7 @@ def test_stored_request_and_plain_response(crawl):
     assert kinds == ["warcinfo"] + ["response", "request"] * 2
     with open(path, "rb") as stream:
         requests = [r.http_headers for r in ArchiveIterator(stream) if r.rec_type == "request"]
-    assert sorted(f"{r.protocol} {r.statusline}" for r in requests) == [
-        "GET /page HTTP/1.1", "GET /plain HTTP/1.1"]
+    assert sorted(f"{r.protocol} {r.statusline}" for r in requests) == ["GET /page HTTP/1.1", "GET /plain HTTP/1.1"]
     assert all(r.get_header("Host").startswith("127.0.0.1:") for r in requests)
     assert all("gzip" in r.get_header("Accept-Encoding") for r in requests)
 

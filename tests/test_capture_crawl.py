@@ -8,9 +8,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from conftest import crawl, rows, run_cli, warc_check
-from portal_crawler.warcread import read_record
+
+from portal_crawler.warc.reader import read_record
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,9 @@ def capture_record(archive: Path, capture: dict):
 
 def test_gzip_entity_stored_compressed_with_matching_length(rotated) -> None:
     archive, _ = rotated
-    capture = rows(archive / "catalogue.db", "SELECT * FROM captures WHERE url LIKE '%t6294.html' ORDER BY id LIMIT 1")[0]
+    capture = rows(archive / "catalogue.db", "SELECT * FROM captures WHERE url LIKE '%t6294.html' ORDER BY id LIMIT 1")[
+        0
+    ]
     record = capture_record(archive, capture)
     assert record.header("Content-Encoding") == "gzip"
     assert record.entity[:2] == b"\x1f\x8b"
@@ -44,7 +46,9 @@ def test_gzip_entity_stored_compressed_with_matching_length(rotated) -> None:
 
 def test_chunked_listing_stored_dechunked_with_both_cookies(rotated) -> None:
     archive, _ = rotated
-    capture = rows(archive / "catalogue.db", "SELECT * FROM captures WHERE url LIKE '%news-and-events.html' ORDER BY id LIMIT 1")[0]
+    capture = rows(
+        archive / "catalogue.db", "SELECT * FROM captures WHERE url LIKE '%news-and-events.html' ORDER BY id LIMIT 1"
+    )[0]
     record = capture_record(archive, capture)
     names = [k.lower() for k, _ in record.headers]
     assert "transfer-encoding" not in names
@@ -58,7 +62,10 @@ def test_unchanged_recrawl_is_revisits_and_small(rotated) -> None:
     runs = rows(archive / "catalogue.db", "SELECT id, warc_bytes FROM runs ORDER BY id")
     assert len(runs) == 2
     assert runs[1]["warc_bytes"] <= 0.15 * runs[0]["warc_bytes"], runs
-    second = rows(archive / "catalogue.db", "SELECT record_type, status FROM captures WHERE run_id = 2 AND url NOT LIKE '%robots.txt'")
+    second = rows(
+        archive / "catalogue.db",
+        "SELECT record_type, status FROM captures WHERE run_id = 2 AND url NOT LIKE '%robots.txt'",
+    )
     assert second and all(r["record_type"] == "revisit" for r in second)
 
 
@@ -67,6 +74,7 @@ def test_rotation_opens_each_file_with_warcinfo_and_pointers_hold(rotated) -> No
     files = sorted((archive / "warc").glob("*.warc.gz"))
     assert len(files) >= 4
     from warcio.archiveiterator import ArchiveIterator
+
     for path in files:
         with open(path, "rb") as handle:
             assert next(iter(ArchiveIterator(handle))).rec_type == "warcinfo"
@@ -142,9 +150,14 @@ def test_repair_of_a_torn_tail_loses_nothing_whole(rotated, tmp_path: Path) -> N
 def replay_port(rotated):
     import subprocess
     import sys
+
     archive, _ = rotated
-    server = subprocess.Popen([sys.executable, "-m", "portal_crawler", "replay", "--archive", str(archive), "--port", "0"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "portal_crawler", "replay", "--archive", str(archive), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = server.stdout.readline()
         assert line.startswith("replay: http://127.0.0.1:"), line + server.stderr.read()
@@ -159,6 +172,7 @@ def replay_port(rotated):
 def fetch(url: str) -> tuple[int, bytes]:
     import urllib.error
     import urllib.request
+
     try:
         with urllib.request.urlopen(url, timeout=30) as answer:
             return answer.status, answer.read()
@@ -174,7 +188,9 @@ def test_replay_gives_served_bytes_of_page_and_image(rotated, replay_port) -> No
     archive, replica = rotated
     db = archive / "catalogue.db"
     article = rows(db, "SELECT * FROM captures WHERE url LIKE '%t6294.html' ORDER BY id LIMIT 1")[0]
-    image = rows(db, "SELECT * FROM captures WHERE url LIKE '%.jpg' AND record_type = 'response' ORDER BY id LIMIT 1")[0]
+    image = rows(db, "SELECT * FROM captures WHERE url LIKE '%.jpg' AND record_type = 'response' ORDER BY id LIMIT 1")[
+        0
+    ]
     base = f"http://127.0.0.1:{replay_port}/mps"
     assert fetch(f"{base}/{stamp(article)}id_/{article['url']}") == fetch(article["url"])
     assert fetch(f"{base}/{stamp(image)}id_/{image['url']}") == fetch(image["url"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
 
 
@@ -24,15 +23,18 @@ def one_line(result) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (("crawl", "--start-url", "not a url"), 2, "bad --start-url"),
-    (("crawl", "--start-url", "ftp://en.mps.gov.vn/x"), 2, "bad --start-url"),
-    (("crawl", "--profile", "nosuchportal"), 2, "no such profile"),
-    (("crawl", "-s", "lowercase=1"), 2, "bad --set"),
-    (("show", "t1"), 2, "no archive at"),
-    (("verify",), 2, "no archive at"),
-    (("reindex",), 2, "no WARC directory"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (("crawl", "--start-url", "not a url"), 2, "bad --start-url"),
+        (("crawl", "--start-url", "ftp://en.mps.gov.vn/x"), 2, "bad --start-url"),
+        (("crawl", "--profile", "nosuchportal"), 2, "no such profile"),
+        (("crawl", "-s", "lowercase=1"), 2, "bad --set"),
+        (("show", "t1"), 2, "no archive at"),
+        (("verify",), 2, "no archive at"),
+        (("reindex",), 2, "no WARC directory"),
+    ],
+)
 def test_bad_input_is_one_line(tmp_path: Path, args, code: int, message: str) -> None:
     result = run_cli(*args[:1], "--archive", str(tmp_path / "missing"), *args[1:])
     assert result.returncode == code
@@ -41,6 +43,7 @@ def test_bad_input_is_one_line(tmp_path: Path, args, code: int, message: str) ->
 
 def test_broken_profile_names_file_and_key(tmp_path: Path) -> None:
     from importlib import resources
+
     shipped = (resources.files("portal_crawler.profiles") / "mps.toml").read_text()
     profile = tmp_path / "broken.toml"
     profile.write_text(shipped.replace("listing = ['^/news-and-events", "listing = ['(^/news-and-events"))
@@ -60,6 +63,7 @@ def test_non_sqlite_catalogue_is_refused_untouched(not_sqlite: Path) -> None:
 
 def test_corrupt_warc_for_show_is_one_line(tmp_path: Path, replica_factory) -> None:
     from conftest import crawl
+
     replica = replica_factory(articles=3)
     archive = tmp_path / "archive"
     assert crawl(archive, replica.listing_url).returncode == 0

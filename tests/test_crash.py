@@ -10,17 +10,21 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import crawl, rows, run_cli, wait_unlocked
-from portal_crawler.warcread import read_record
+
+from portal_crawler.warc.reader import read_record
 
 MOMENTS = 10
 
 
 def killed_crawl(archive: Path, url: str, after: float) -> None:
     env = {**os.environ, "PORTAL_FAST": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "portal_crawler", "crawl", "--full", "--archive", str(archive),
-                                "--start-url", url], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal_crawler", "crawl", "--full", "--archive", str(archive), "--start-url", url],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(after)
     process.send_signal(signal.SIGKILL)
     process.wait()
@@ -29,6 +33,7 @@ def killed_crawl(archive: Path, url: str, after: float) -> None:
 @pytest.fixture(scope="module")
 def replica():
     from portal_crawler.replica import Replica, ReplicaConfig
+
     with Replica(ReplicaConfig(articles=120, layout="legacy", seed=17, port=0)) as running:
         yield running
 
@@ -49,7 +54,9 @@ def crawl_seconds(whole_crawl: dict[str, float]) -> float:
 
 
 @pytest.mark.parametrize("moment", range(MOMENTS))
-def test_kill_repair_and_rerun_leaves_every_article_once(moment: int, replica, crawl_seconds: float, tmp_path: Path) -> None:
+def test_kill_repair_and_rerun_leaves_every_article_once(
+    moment: int, replica, crawl_seconds: float, tmp_path: Path
+) -> None:
     archive = tmp_path / "archive"
     killed_crawl(archive, replica.listing_url, after=0.4 + crawl_seconds * moment / MOMENTS)
     wait_unlocked(archive)
@@ -81,11 +88,26 @@ def writer_of(process: subprocess.Popen, timeout: float = 10) -> int:
 
 
 def test_a_dead_writer_stops_the_crawl_with_one_line_and_the_next_run_completes(
-        replica, whole_crawl: dict[str, float], tmp_path: Path) -> None:
+    replica, whole_crawl: dict[str, float], tmp_path: Path
+) -> None:
     archive = tmp_path / "archive"
-    process = subprocess.Popen([sys.executable, "-m", "portal_crawler", "crawl", "--full", "--archive", str(archive),
-                                "--start-url", replica.listing_url], env={**os.environ, "PORTAL_FAST": "1"},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "portal_crawler",
+            "crawl",
+            "--full",
+            "--archive",
+            str(archive),
+            "--start-url",
+            replica.listing_url,
+        ],
+        env={**os.environ, "PORTAL_FAST": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     writer = writer_of(process)
     time.sleep(0.3 + whole_crawl["seconds"] / 3)
     os.kill(writer, signal.SIGKILL)

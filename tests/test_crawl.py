@@ -8,9 +8,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import crawl, expected_seeds, fold, rows, warc_check
 from warcio.archiveiterator import ArchiveIterator
 
-from conftest import crawl, expected_seeds, fold, rows, warc_check
 from portal_crawler.replica import Replica, ReplicaConfig
 
 
@@ -92,8 +92,12 @@ def test_article_variants_are_one_row(tmp_path: Path, replica_factory) -> None:
     base = replica.base_url
     path = article.url_path
     other_slug = path.replace(path.rsplit("/", 1)[1], "a-different-slug-" + article.id + ".html")
-    variants = [base + path, base + other_slug, base + path + "?utm_source=x",
-                base.replace("127.0.0.1", "localhost") + path]
+    variants = [
+        base + path,
+        base + other_slug,
+        base + path + "?utm_source=x",
+        base.replace("127.0.0.1", "localhost") + path,
+    ]
     result = crawl(tmp_path / "archive", *variants)
     assert result.returncode == 0, result.stderr
     db = tmp_path / "archive" / "catalogue.db"

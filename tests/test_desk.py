@@ -16,37 +16,85 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from portal_crawler.cli import cli
 from portal_crawler.catalogue import Catalogue
-from portal_crawler.warc import RecordPointer
-from portal_crawler.browse import make_app, metadata
-from portal_crawler.export import export
-from portal_crawler.search import ArticleFilter, SearchSyntaxError, search
-from portal_crawler.stats import collect, find_gaps, render
+from portal_crawler.cli import cli
+from portal_crawler.desk.browse import make_app, metadata
+from portal_crawler.desk.export import export
+from portal_crawler.desk.search import ArticleFilter, SearchSyntaxError, search
+from portal_crawler.desk.stats import collect, find_gaps, render
+from portal_crawler.warc.records import RecordPointer
 
 README = Path(__file__).parent.parent / "README.md"
 
 
 def article(id: str, published: str, title: str, body: str, author: str = "Minh Tuấn", **extra) -> dict:
-    return {"id": id, "url": f"https://en.mps.gov.vn/news/{id}.html", "title": title, "published": published,
-            "author": author, "summary": f"Summary of {title}.", "body": body, "captions": [], "images": [],
-            "section": "news", "template": "current", "quality": "ok", "problems": [], **extra}
+    return {
+        "id": id,
+        "url": f"https://en.mps.gov.vn/news/{id}.html",
+        "title": title,
+        "published": published,
+        "author": author,
+        "summary": f"Summary of {title}.",
+        "body": body,
+        "captions": [],
+        "images": [],
+        "section": "news",
+        "template": "current",
+        "quality": "ok",
+        "problems": [],
+        **extra,
+    }
 
 
 ARTICLES = [
-    article("t101", "2023-01-05", "Police dismantle drug trafficking ring in Nghệ An",
-            "Officers seized twelve kilograms of heroin at the border.\n\nThe ring’s leader, known as “Tám”, was arrested.",
-            author="Hoài An", captions=["Heroin seized at the “Nậm Cắn” checkpoint"], images=["https://en.mps.gov.vn/i/1.jpg"]),
-    article("t102", "2023-01-20", "Traffic safety campaign opens",
-            "The campaign targets drink driving. Heroin was not mentioned.", author="Văn Lượt"),
-    article("t103", "2023-02-03", "Cyberattack on bank foiled",
-            "Experts traced the intrusion to a botnet.", quality="partial", problems=["author"], author=None),
-    article("t104", "2023-02-17", "Security cooperation with Laos",
-            "Delegates discussed a cyberattack response plan and border patrols.", author="Hoài An"),
-    article("t105", "2023-04-02", "Fire prevention drills in Hà Nội",
-            "Firefighters staged drills in high-rise buildings.", author="Nguyễn Văn Lượt"),
-    article("t106", "2023-04-28", "Amnesty for 3,000 inmates", "The President granted amnesty.", quality="fallback",
-            template="fallback", author="Thu Hà"),
+    article(
+        "t101",
+        "2023-01-05",
+        "Police dismantle drug trafficking ring in Nghệ An",
+        "Officers seized twelve kilograms of heroin at the border.\n\nThe ring’s leader, known as “Tám”, was arrested.",
+        author="Hoài An",
+        captions=["Heroin seized at the “Nậm Cắn” checkpoint"],
+        images=["https://en.mps.gov.vn/i/1.jpg"],
+    ),
+    article(
+        "t102",
+        "2023-01-20",
+        "Traffic safety campaign opens",
+        "The campaign targets drink driving. Heroin was not mentioned.",
+        author="Văn Lượt",
+    ),
+    article(
+        "t103",
+        "2023-02-03",
+        "Cyberattack on bank foiled",
+        "Experts traced the intrusion to a botnet.",
+        quality="partial",
+        problems=["author"],
+        author=None,
+    ),
+    article(
+        "t104",
+        "2023-02-17",
+        "Security cooperation with Laos",
+        "Delegates discussed a cyberattack response plan and border patrols.",
+        author="Hoài An",
+    ),
+    article(
+        "t105",
+        "2023-04-02",
+        "Fire prevention drills in Hà Nội",
+        "Firefighters staged drills in high-rise buildings.",
+        author="Nguyễn Văn Lượt",
+    ),
+    article(
+        "t106",
+        "2023-04-28",
+        "Amnesty for 3,000 inmates",
+        "The President granted amnesty.",
+        quality="fallback",
+        template="fallback",
+        author="Thu Hà",
+    ),
 ]
 
 
@@ -57,10 +105,20 @@ def build(archive: Path, articles: list[dict] = ARTICLES) -> Path:
     catalogue.finish_run(failed, "errors", {"requests": 9, "errors": 2, "warc_bytes": 500}, "2 fetches timed out")
     run = catalogue.start_run("incremental", "mps", "0.1.0", 2)
     for item in articles:
-        pointer = RecordPointer(f"MPS-1-{item['id']}.warc.gz", 0, 100, f"<urn:uuid:{item['id']}>", "response",
-                                "sha1:X", "2023-05-01T00:00:00Z", 0, 0)
-        capture = catalogue.add_capture(run, pointer, url=item["url"], status=200, content_type="text/html",
-                                        fetched_at="2023-05-01T00:00:00Z")
+        pointer = RecordPointer(
+            f"MPS-1-{item['id']}.warc.gz",
+            0,
+            100,
+            f"<urn:uuid:{item['id']}>",
+            "response",
+            "sha1:X",
+            "2023-05-01T00:00:00Z",
+            0,
+            0,
+        )
+        capture = catalogue.add_capture(
+            run, pointer, url=item["url"], status=200, content_type="text/html", fetched_at="2023-05-01T00:00:00Z"
+        )
         catalogue.upsert_article(item, capture, "2023-05-01T00:00:00Z")
     catalogue.conn.execute("UPDATE articles SET gone_since = '2023-06-01' WHERE id = 't106'")
     catalogue.finish_run(run, "ok", {"requests": 12, "articles_new": len(articles), "warc_bytes": 1234})
@@ -84,11 +142,17 @@ def catalogue(archive: Path):
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "portal_crawler", *args], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "60"})
+    return subprocess.run(
+        [sys.executable, "-m", "portal_crawler", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "60"},
+    )
 
 
 # -- search ---------------------------------------------------------------
+
 
 def test_phrase_from_one_body_finds_that_article_first(catalogue) -> None:
     hits = search(catalogue, '"twelve kilograms of heroin"')
@@ -150,6 +214,7 @@ def test_search_cli_text_has_no_ansi_when_piped(archive: Path) -> None:
 
 # -- export ---------------------------------------------------------------
 
+
 def expected_fields(catalogue: Catalogue) -> list[str]:
     return [row[1] for row in catalogue.conn.execute("PRAGMA table_info(articles)")]
 
@@ -162,7 +227,9 @@ def test_export_jsonl_round_trips(archive: Path, catalogue) -> None:
     assert all(list(r) == expected_fields(catalogue) for r in records)
     first = records[0]
     assert first["body"] == ARTICLES[0]["body"] and "“Tám”" in first["body"] and "ring’s" in first["body"]
-    assert first["captions"] == ["Heroin seized at the “Nậm Cắn” checkpoint"] and first["images"] == ARTICLES[0]["images"]
+    assert (
+        first["captions"] == ["Heroin seized at the “Nậm Cắn” checkpoint"] and first["images"] == ARTICLES[0]["images"]
+    )
     assert records[2]["problems"] == ["author"] and records[2]["author"] is None
     assert records[1]["author"] == "Văn Lượt" and records[5]["gone_since"] == "2023-06-01"
 
@@ -184,13 +251,14 @@ def test_export_filters_and_streams(catalogue, tmp_path: Path) -> None:
     out = tmp_path / "hoai.jsonl"
     assert export(catalogue, "jsonl", out, author="hoai an", since="2023-02-01") == 1
     assert [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()] == ["t104"]
-    from portal_crawler.export import iter_articles
+    from portal_crawler.desk.export import iter_articles
 
     rows = iter_articles(catalogue, ArticleFilter.parse(until="2023-01-31"))
     assert not isinstance(rows, list) and [r["id"] for r in rows] == ["t101", "t102"]
 
 
 # -- stats ----------------------------------------------------------------
+
 
 def test_stats_shows_the_month_gap(archive: Path, catalogue) -> None:
     figures = collect(catalogue, archive / "warc")
@@ -209,8 +277,13 @@ def test_stats_shows_the_month_gap(archive: Path, catalogue) -> None:
 
 
 def test_gap_flags_only_busy_neighbours() -> None:
-    gaps = find_gaps({"2020-01": 40, "2020-02": 0, "2020-03": 38, "2020-04": 1, "2020-05": 0, "2020-06": 0, "2020-07": 41})
-    assert [(g.first, g.last, g.suspicious) for g in gaps] == [("2020-02", "2020-02", True), ("2020-05", "2020-06", False)]
+    gaps = find_gaps(
+        {"2020-01": 40, "2020-02": 0, "2020-03": 38, "2020-04": 1, "2020-05": 0, "2020-06": 0, "2020-07": 41}
+    )
+    assert [(g.first, g.last, g.suspicious) for g in gaps] == [
+        ("2020-02", "2020-02", True),
+        ("2020-05", "2020-06", False),
+    ]
 
 
 def test_stats_json_and_empty_catalogue(tmp_path: Path) -> None:
@@ -227,6 +300,7 @@ def test_stats_json_and_empty_catalogue(tmp_path: Path) -> None:
 
 # -- browse ---------------------------------------------------------------
 
+
 def test_datasette_serves_the_catalogue_and_canned_queries(archive: Path) -> None:
     datasette = make_app(archive / "catalogue.db")
 
@@ -241,9 +315,15 @@ def test_datasette_serves_the_catalogue_and_canned_queries(archive: Path) -> Non
         assert len(await get("/catalogue/articles.json?_shape=array")) == len(ARTICLES)
         assert {r["id"] for r in await get("/catalogue/articles.json?_search=heroin&_shape=array")} == {"t101", "t102"}
         assert len(await get("/catalogue/latest_articles.json?_shape=array")) == len(ARTICLES)
-        assert {r["id"] for r in await get("/catalogue/articles_by_author.json?author=An&_shape=array")} == {"t101", "t104"}
+        assert {r["id"] for r in await get("/catalogue/articles_by_author.json?author=An&_shape=array")} == {
+            "t101",
+            "t104",
+        }
         assert await get("/catalogue/articles_per_month.json?_shape=array") == [
-            {"month": "2023-01", "articles": 2}, {"month": "2023-02", "articles": 2}, {"month": "2023-04", "articles": 2}]
+            {"month": "2023-01", "articles": 2},
+            {"month": "2023-02", "articles": 2},
+            {"month": "2023-04", "articles": 2},
+        ]
         captures = await get("/catalogue/captures_of_article.json?article_id=t101&_shape=array")
         assert [c["warc_filename"] for c in captures] == ["MPS-1-t101.warc.gz"]
 
@@ -260,10 +340,15 @@ def test_metadata_describes_every_table_and_column(catalogue) -> None:
         columns = [row[1] for row in catalogue.conn.execute(f"PRAGMA table_info({table})")]
         assert tables[table]["description"] and set(tables[table]["columns"]) == set(columns), table
     assert set(metadata()["databases"]["catalogue"]["queries"]) == {
-        "latest_articles", "articles_by_author", "articles_per_month", "captures_of_article"}
+        "latest_articles",
+        "articles_by_author",
+        "articles_per_month",
+        "captures_of_article",
+    }
 
 
 # -- bad input: one line, no traceback ------------------------------------
+
 
 def bad_inputs(archive: Path, tmp_path: Path, busy_port: int) -> list[tuple[list[str], str]]:
     not_sqlite = tmp_path / "not-sqlite"
@@ -334,6 +419,7 @@ def test_bad_input_list_is_complete(bad_runs) -> None:
 
 # -- every command documented ---------------------------------------------
 
+
 def test_every_command_has_an_example_and_a_readme_row() -> None:
     readme = README.read_text(encoding="utf-8")
     for name, command in cli.commands.items():
@@ -347,4 +433,6 @@ def test_search_bench_runs_small() -> None:
     from bench.search_bench import run as bench
 
     figures = bench(n_articles=300, queries=20)
-    assert set(figures) == {"search_p50_ms", "search_p95_ms"} and 0 < figures["search_p50_ms"] <= figures["search_p95_ms"]
+    assert (
+        set(figures) == {"search_p50_ms", "search_p95_ms"} and 0 < figures["search_p50_ms"] <= figures["search_p95_ms"]
+    )

@@ -6,7 +6,7 @@ import os
 import threading
 import time
 
-from portal_crawler.handoff import FramePipe
+from portal_crawler.crawl.handoff import FramePipe
 
 
 def frames(count: int, size: int) -> list[bytes]:
@@ -18,6 +18,7 @@ def read_all(fd: int, into: bytearray, delay: float = 0.0) -> threading.Thread:
         time.sleep(delay)
         while chunk := os.read(fd, 1 << 16):
             into.extend(chunk)
+
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread

@@ -11,7 +11,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
 from conftest import crawl, rows, run_cli, wait_unlocked
 
 INCREMENTAL: tuple[str, ...] = ()
@@ -83,9 +82,21 @@ def test_a_second_run_exits_75_and_a_killed_run_leaves_no_lock(tmp_path: Path, r
     replica.set_faults(slow={"seconds": 0.3})
     archive = tmp_path / "archive"
     env = {**os.environ, "PORTAL_FAST": "1"}
-    first = subprocess.Popen([sys.executable, "-m", "portal_crawler", "crawl", "--archive", str(archive),
-                              "--start-url", replica.listing_url], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "portal_crawler",
+            "crawl",
+            "--archive",
+            str(archive),
+            "--start-url",
+            replica.listing_url,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         lock = archive / "lock"
         deadline = time.monotonic() + 30
@@ -162,13 +173,19 @@ def test_offsite_links_and_redirects_are_never_followed(tmp_path: Path, replica_
 def test_robots_disallow_is_honoured(tmp_path: Path, replica_factory) -> None:
     import tomllib
     from importlib import resources
+
     profile = (resources.files("portal_crawler.profiles") / "mps.toml").read_text()
     assert tomllib.loads(profile)["urls"]["deny"]
     open_profile = tmp_path / "nodeny.toml"
     open_profile.write_text(profile.replace("deny = ['^/Admin/', '^/search']", "deny = []"))
     replica = replica_factory(articles=5, layout="legacy")
     archive = tmp_path / "archive"
-    crawl(archive, replica.base_url + "/search?keyword=police", replica.listing_url, extra=("--profile", str(open_profile)))
+    crawl(
+        archive,
+        replica.base_url + "/search?keyword=police",
+        replica.listing_url,
+        extra=("--profile", str(open_profile)),
+    )
     counts = replica.counts()
     assert not any(t.startswith("/search") for t in counts)
     assert "/robots.txt" in counts

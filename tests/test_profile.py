@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from portal_crawler.profile import ProfileError, load_profile, parse_profile
+from portal_crawler.extraction.profile import ProfileError, load_profile, parse_profile
 
 
 def shipped() -> dict:

@@ -7,7 +7,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import crawl, rows, run_cli
 
 ARTICLE_COLUMNS = "id, url, title, published, author, summary, body, captions, images, section, template, quality, problems, content_hash, first_seen, last_seen, version, capture_id"
@@ -48,9 +47,11 @@ def test_reindex_rebuilds_identical_articles_and_versions(two_runs, tmp_path: Pa
     result = run_cli("reindex", "--archive", str(archive), "--catalogue", str(rebuilt))
     assert result.returncode == 0, result.stderr
     original = archive / "catalogue.db"
-    for sql in (f"SELECT {ARTICLE_COLUMNS} FROM articles ORDER BY id",
-                f"SELECT {VERSION_COLUMNS} FROM versions ORDER BY article_id, version",
-                "SELECT id, url, status, warc_filename, warc_offset, warc_record_id, record_type, payload_digest, article_id FROM captures ORDER BY id"):
+    for sql in (
+        f"SELECT {ARTICLE_COLUMNS} FROM articles ORDER BY id",
+        f"SELECT {VERSION_COLUMNS} FROM versions ORDER BY article_id, version",
+        "SELECT id, url, status, warc_filename, warc_offset, warc_record_id, record_type, payload_digest, article_id FROM captures ORDER BY id",
+    ):
         assert rows(rebuilt, sql) == rows(original, sql), sql
     assert len(rows(rebuilt, "SELECT id FROM articles")) == 45
     fts = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'security' ORDER BY rowid"
@@ -79,10 +80,13 @@ def test_show_html_of_gzip_served_page_is_decoded(two_runs) -> None:
     assert shown.stdout.encode() == served
 
 
-@pytest.mark.parametrize("args, message", [
-    (("show", "t0"), "no article 't0'"),
-    (("show", "t6294", "--version", "9"), "has versions 1 to"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("show", "t0"), "no article 't0'"),
+        (("show", "t6294", "--version", "9"), "has versions 1 to"),
+    ],
+)
 def test_show_bad_input_is_one_line(two_runs, args, message) -> None:
     archive, _, _ = two_runs
     result = run_cli(args[0], "--archive", str(archive), *args[1:])

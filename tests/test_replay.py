@@ -1,6 +1,6 @@
 """Replay: the CDXJ index, pywb's config, and pywb serving the archive on 127.0.0.1.
 
-pywb runs in a subprocess (`python -m portal_crawler.replay ARCHIVE 0`): importing it
+pywb runs in a subprocess (`python -m portal_crawler.upkeep.replay ARCHIVE 0`): importing it
 monkey-patches the process for gevent, which pytest's process must not be.
 """
 
@@ -16,31 +16,47 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from portal_crawler.replay import ReplayError, ReplayPaths, update_index, write_config
-from portal_crawler.warc import Exchange, PriorCapture, RecordPointer, WarcWriter
+from portal_crawler.upkeep.replay import (
+    ReplayError,
+    ReplayPaths,
+    update_index,
+    write_config,
+)
+from portal_crawler.warc.records import Exchange, PriorCapture, RecordPointer
+from portal_crawler.warc.writer import WarcWriter
 
-T0 = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=UTC)
 T1, T2 = T0 + timedelta(days=1), T0 + timedelta(days=2)
 TS0, TS1, TS2 = "20261123120000", "20261124120000", "20261125120000"
 ARTICLE = "http://127.0.0.1:8000/en/news/t6294.html"
 IMAGE = "http://127.0.0.1:8000/images/t6294.jpg"
 TITLE = "Minister receives the delegation"
-HTML = (f"<html><head><title>{TITLE}</title></head><body><h1>{TITLE}</h1>"
-        f"<img src=\"/images/t6294.jpg\"></body></html>").encode()
+HTML = (
+    f'<html><head><title>{TITLE}</title></head><body><h1>{TITLE}</h1><img src="/images/t6294.jpg"></body></html>'
+).encode()
 HTML_GZ = gzip.compress(HTML, mtime=0)
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4 + b"\xff\xd9"
 HTML_HEADERS = [("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "gzip")]
 
 
 def exchange(url: str, body: bytes, headers: list[tuple[str, str]], at: datetime) -> Exchange:
-    return Exchange(url=url, method="GET", request_body=b"", request_headers=[("Host", "127.0.0.1:8000")],
-                    status=200, reason="OK", response_headers=headers, body=body, fetched_at=at,
-                    ip_address="127.0.0.1")
+    return Exchange(
+        url=url,
+        method="GET",
+        request_body=b"",
+        request_headers=[("Host", "127.0.0.1:8000")],
+        status=200,
+        reason="OK",
+        response_headers=headers,
+        body=body,
+        fetched_at=at,
+        ip_address="127.0.0.1",
+    )
 
 
 def writer(archive: Path, at: datetime) -> WarcWriter:
@@ -79,8 +95,12 @@ def index_lines(index: Path) -> list[tuple[str, dict]]:
 def start_replay(archive: Path, log: Path) -> tuple[subprocess.Popen[str], int]:
     """Start the server on a free port; its first stdout line names the port."""
     with open(log, "w") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "portal_crawler.replay", str(archive), "0"],
-                                   stdout=subprocess.PIPE, stderr=stderr, text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "portal_crawler.upkeep.replay", str(archive), "0"],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
     ready, _, _ = select.select([process.stdout], [], [], 20)
     line = process.stdout.readline() if ready else ""
     announced = re.fullmatch(r"replay: http://127\.0\.0\.1:(\d+)/mps/ \(3 captures\)\n", line)
@@ -171,7 +191,9 @@ def test_update_index_is_incremental(tmp_path):
     paths = ReplayPaths.of(tmp_path)
     index = update_index(tmp_path)
     assert index == paths.merged_index and [fields["mime"] for _, fields in index_lines(index)] == [
-        "text/html", "image/jpeg"]
+        "text/html",
+        "image/jpeg",
+    ]
     first_part = paths.per_file_dir / f"{article.filename}.cdxj"
     before = (first_part.stat().st_mtime_ns, index.stat().st_mtime_ns)
     update_index(tmp_path)
@@ -180,10 +202,13 @@ def test_update_index_is_incremental(tmp_path):
     update_index(tmp_path)
     assert first_part.stat().st_mtime_ns == before[0]
     assert sorted(p.name for p in paths.per_file_dir.iterdir()) == sorted(
-        f"{name}.cdxj" for name in (article.filename, revisit.filename))
+        f"{name}.cdxj" for name in (article.filename, revisit.filename)
+    )
     assert [(ts, f["mime"], f["filename"]) for ts, f in index_lines(index)] == [
-        (TS0, "text/html", article.filename), (TS1, "warc/revisit", revisit.filename),
-        (TS0, "image/jpeg", article.filename)]
+        (TS0, "text/html", article.filename),
+        (TS1, "warc/revisit", revisit.filename),
+        (TS0, "image/jpeg", article.filename),
+    ]
 
 
 def test_update_index_follows_changed_and_removed_files(tmp_path):
@@ -204,8 +229,10 @@ def test_not_modified_revisits_are_left_out_of_the_index(tmp_path):
     revisit = second_run(tmp_path, article)
     third_run(tmp_path, article)
     assert [(ts, f["mime"], f["filename"]) for ts, f in index_lines(update_index(tmp_path))] == [
-        (TS0, "text/html", article.filename), (TS1, "warc/revisit", revisit.filename),
-        (TS0, "image/jpeg", article.filename)]
+        (TS0, "text/html", article.filename),
+        (TS1, "warc/revisit", revisit.filename),
+        (TS0, "image/jpeg", article.filename),
+    ]
 
 
 def test_config_points_pywb_at_the_original_files(tmp_path):
@@ -225,8 +252,12 @@ def test_a_missing_or_empty_archive_is_a_clear_error(tmp_path):
     (tmp_path / "warc").mkdir()
     with pytest.raises(ReplayError, match=r"nothing to replay: no \*\.warc\.gz files in"):
         update_index(tmp_path)
-    run = subprocess.run([sys.executable, "-m", "portal_crawler.replay", str(tmp_path / "nowhere"), "0"],
-                         capture_output=True, text=True, timeout=30)
+    run = subprocess.run(
+        [sys.executable, "-m", "portal_crawler.upkeep.replay", str(tmp_path / "nowhere"), "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert run.returncode == 1 and run.stdout == ""
     assert run.stderr.startswith("replay: no archive at") and len(run.stderr.splitlines()) == 1
 
@@ -235,10 +266,12 @@ def test_a_torn_tail_is_left_out_of_the_index(tmp_path, caplog):
     article, image = first_run(tmp_path)
     path = tmp_path / "warc" / article.filename
     whole = path.read_bytes()
-    path.write_bytes(whole[:image.request_offset + 40])  # a crash while writing the last request
+    path.write_bytes(whole[: image.request_offset + 40])  # a crash while writing the last request
     assert [(int(f["offset"]), int(f["length"])) for _, f in index_lines(update_index(tmp_path))] == [
-        (article.offset, article.length), (image.offset, image.length)]
-    path.write_bytes(whole[:image.offset + 200])  # cut inside the image's response record
+        (article.offset, article.length),
+        (image.offset, image.length),
+    ]
+    path.write_bytes(whole[: image.offset + 200])  # cut inside the image's response record
     assert [f["mime"] for _, f in index_lines(update_index(tmp_path))] == ["text/html"]
     assert f"offset {image.offset}: gzip member cut short" in caplog.text
     assert "verify --repair" in caplog.text
@@ -250,12 +283,17 @@ def test_a_busy_port_is_a_clear_error(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        run = subprocess.run([sys.executable, "-m", "portal_crawler.replay", str(tmp_path), str(port)],
-                             capture_output=True, text=True, timeout=30)
+        run = subprocess.run(
+            [sys.executable, "-m", "portal_crawler.upkeep.replay", str(tmp_path), str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     assert run.returncode == 1 and run.stderr == (
-        f"replay: cannot listen on 127.0.0.1:{port}: Address already in use: give another --port\n")
+        f"replay: cannot listen on 127.0.0.1:{port}: Address already in use: give another --port\n"
+    )
 
 
 def test_importing_replay_leaves_pywb_and_gevent_alone():
-    code = "import sys, portal_crawler.replay; assert not {'pywb', 'gevent'} & set(sys.modules)"
+    code = "import sys, portal_crawler.upkeep.replay; assert not {'pywb', 'gevent'} & set(sys.modules)"
     subprocess.run([sys.executable, "-W", "error", "-c", code], check=True, timeout=30)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from portal_crawler.profile import load_profile
-from portal_crawler.urls import UrlRules
+from portal_crawler.extraction.profile import load_profile
+from portal_crawler.extraction.urls import UrlRules
 
 BASE = "http://127.0.0.1:8080"
 

@@ -6,18 +6,19 @@ import itertools
 import shutil
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from portal_crawler.catalogue import Catalogue, CatalogueError
-from portal_crawler.lock import ArchiveLock, LockHeld
-from portal_crawler.verify import Problem, VerifyReport, verify_archive
-from portal_crawler.warc import Exchange, RecordPointer, WarcWriter
-from portal_crawler.warcread import read_record
+from portal_crawler.core.lock import ArchiveLock, LockHeld
+from portal_crawler.upkeep.verify import Problem, VerifyReport, verify_archive
+from portal_crawler.warc.reader import read_record
+from portal_crawler.warc.records import Exchange, RecordPointer
+from portal_crawler.warc.writer import WarcWriter
 
-T0 = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=UTC)
 SAMPLES = Path(__file__).parent / "data" / "warc"
 
 
@@ -26,10 +27,18 @@ def page_url(article: str) -> str:
 
 
 def exchange(article: str, body: bytes, at: datetime = T0) -> Exchange:
-    return Exchange(url=page_url(article), method="GET", request_headers=[("Host", "127.0.0.1:8000")],
-                    request_body=b"", status=200, reason="OK",
-                    response_headers=[("Content-Type", "text/html; charset=utf-8"), ("ETag", f'"{article}"')],
-                    body=body, fetched_at=at, ip_address="127.0.0.1")
+    return Exchange(
+        url=page_url(article),
+        method="GET",
+        request_headers=[("Host", "127.0.0.1:8000")],
+        request_body=b"",
+        status=200,
+        reason="OK",
+        response_headers=[("Content-Type", "text/html; charset=utf-8"), ("ETag", f'"{article}"')],
+        body=body,
+        fetched_at=at,
+        ip_address="127.0.0.1",
+    )
 
 
 @dataclass
@@ -43,21 +52,35 @@ class Archive:
     def __post_init__(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         numbers = itertools.count(1)
-        self.writer = WarcWriter(self.root / "warc", host="test", max_size=self.max_size, clock=lambda: T0,
-                                 make_record_id=lambda: f"<urn:uuid:00000000-0000-4000-8000-{next(numbers):012d}>",
-                                 warcinfo={"run-id": "1"})
+        self.writer = WarcWriter(
+            self.root / "warc",
+            host="test",
+            max_size=self.max_size,
+            clock=lambda: T0,
+            make_record_id=lambda: f"<urn:uuid:00000000-0000-4000-8000-{next(numbers):012d}>",
+            warcinfo={"run-id": "1"},
+        )
         self.catalogue = Catalogue(self.root / "catalogue.db")
         self.run_id = self.catalogue.start_run("full", "mps", "test", 1)
 
     def fetch(self, article: str, body: bytes, *, catalogue: bool = True, minutes: int = 0) -> RecordPointer:
         """Archive one exchange; catalogue its capture and the article unless told not to."""
         at = T0 + timedelta(minutes=minutes)
-        pointer = self.writer.write_exchange(exchange(article, body, at), self.catalogue.prior_capture(page_url(article)))
+        pointer = self.writer.write_exchange(
+            exchange(article, body, at), self.catalogue.prior_capture(page_url(article))
+        )
         if catalogue:
-            capture_id = self.catalogue.add_capture(self.run_id, pointer, url=page_url(article), status=200,
-                                                    content_type="text/html", fetched_at=at.isoformat())
-            self.catalogue.upsert_article({"id": article, "url": page_url(article), "title": body.decode()},
-                                          capture_id, at.isoformat())
+            capture_id = self.catalogue.add_capture(
+                self.run_id,
+                pointer,
+                url=page_url(article),
+                status=200,
+                content_type="text/html",
+                fetched_at=at.isoformat(),
+            )
+            self.catalogue.upsert_article(
+                {"id": article, "url": page_url(article), "title": body.decode()}, capture_id, at.isoformat()
+            )
             self.pointers[article] = pointer
         self.writer.sync()
         self.catalogue.commit()
@@ -175,7 +198,7 @@ def test_torn_tail_is_cut_into_quarantine_and_catalogue_reconciled(archive):
     assert repaired.ok, [p.line() for p in repaired.problems]
     assert verify_archive(root).ok
     assert path.stat().st_size == torn.offset
-    assert (root / "quarantine" / f"{torn.filename}.{torn.offset}.tail").read_bytes() == whole[torn.offset:cut]
+    assert (root / "quarantine" / f"{torn.filename}.{torn.offset}.tail").read_bytes() == whole[torn.offset : cut]
     assert any("deleted article t9" in line for line in repaired.repaired)
     assert archive.sql("SELECT id FROM articles ORDER BY id") == [("t1",), ("t2",), ("t3",), ("t4",)]
     assert_every_article_reads_back(root)
@@ -186,13 +209,15 @@ def test_torn_new_version_falls_back_to_the_previous_capture(archive):
     torn = archive.fetch("t3", body(33), minutes=20)  # changed content: version 2 of t3
     root = archive.close()
     path = root / "warc" / torn.filename
-    path.write_bytes(path.read_bytes()[:torn.offset + 30])
+    path.write_bytes(path.read_bytes()[: torn.offset + 30])
     repaired = verify_archive(root, repair=True)
     assert repaired.ok, [p.line() for p in repaired.problems]
     [(capture_id,)] = archive.sql("SELECT capture_id FROM articles WHERE id = 't3'")
     assert archive.sql("SELECT warc_record_id FROM captures WHERE id = ?", (capture_id,)) == [(previous.record_id,)]
-    assert archive.sql("SELECT version, capture_id FROM versions WHERE article_id = 't3' ORDER BY version") == \
-        [(1, capture_id), (2, None)]
+    assert archive.sql("SELECT version, capture_id FROM versions WHERE article_id = 't3' ORDER BY version") == [
+        (1, capture_id),
+        (2, None),
+    ]
     assert_every_article_reads_back(root)
 
 
@@ -223,8 +248,9 @@ def test_missing_file_is_reported_per_capture_and_kept(tmp_path):
     lost = [p for p in built.pointers.values() if p.filename == gone]
     report = verify_archive(root)
     assert kinds(report) == ["missing-file"] * len(lost)
-    assert {(p.file, p.offset, p.record_id) for p in report.problems} == \
-        {(str(root / "warc" / gone), p.offset, p.record_id) for p in lost}
+    assert {(p.file, p.offset, p.record_id) for p in report.problems} == {
+        (str(root / "warc" / gone), p.offset, p.record_id) for p in lost
+    }
     assert kinds(verify_archive(root, repair=True)) == ["missing-file"] * len(lost)
     assert built.sql("SELECT count(*) FROM captures") == [(4,)]
 
@@ -237,10 +263,25 @@ def test_orphan_record_is_reported_then_catalogued(archive):
     assert (problem.kind, problem.offset, problem.record_id) == ("orphan", orphan.offset, orphan.record_id)
     repaired = verify_archive(root, repair=True)
     assert repaired.ok and len(repaired.repaired) == 1 and repaired.captures_checked == 6
-    row = archive.sql("SELECT url, status, content_type, etag, record_type, warc_offset, warc_length, run_id,"
-                      " article_id, payload_digest FROM captures WHERE warc_record_id = ?", (orphan.record_id,))
-    assert row == [(page_url("t7"), 200, "text/html; charset=utf-8", '"t7"', "response", orphan.offset,
-                    orphan.length, 1, None, orphan.payload_digest)]
+    row = archive.sql(
+        "SELECT url, status, content_type, etag, record_type, warc_offset, warc_length, run_id,"
+        " article_id, payload_digest FROM captures WHERE warc_record_id = ?",
+        (orphan.record_id,),
+    )
+    assert row == [
+        (
+            page_url("t7"),
+            200,
+            "text/html; charset=utf-8",
+            '"t7"',
+            "response",
+            orphan.offset,
+            orphan.length,
+            1,
+            None,
+            orphan.payload_digest,
+        )
+    ]
 
 
 def test_dangling_article_is_relinked_to_its_latest_capture(archive):
@@ -252,12 +293,15 @@ def test_dangling_article_is_relinked_to_its_latest_capture(archive):
     assert_every_article_reads_back(root)
 
 
-@pytest.mark.parametrize("sample, expected", [
-    ("good", []),
-    ("digest-mismatch", ["digest", "digest"]),
-    ("flipped-byte", ["unreadable"]),
-    ("torn-tail", ["torn-tail"]),
-])
+@pytest.mark.parametrize(
+    "sample, expected",
+    [
+        ("good", []),
+        ("digest-mismatch", ["digest", "digest"]),
+        ("flipped-byte", ["unreadable"]),
+        ("torn-tail", ["torn-tail"]),
+    ],
+)
 def test_sample_files(tmp_path, sample, expected):
     root = tmp_path / "archive"
     (root / "warc").mkdir(parents=True)

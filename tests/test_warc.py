@@ -9,16 +9,28 @@ import subprocess
 import sys
 import zlib
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from portal_crawler.warc import Exchange, PriorCapture, RecordPointer, WarcWriter, payload_digest, stored_headers
-from portal_crawler.warcread import WarcReadError, check_digests, iter_records, read_record, scan_file
+from portal_crawler.warc.reader import (
+    WarcReadError,
+    check_digests,
+    iter_records,
+    read_record,
+    scan_file,
+)
+from portal_crawler.warc.records import (
+    Exchange,
+    PriorCapture,
+    RecordPointer,
+    payload_digest,
+)
+from portal_crawler.warc.writer import WarcWriter, stored_headers
 
 BIN = Path(sys.executable).parent
-T0 = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=UTC)
 URL = "http://127.0.0.1:8000/en/news/t6294.html?x=1"
 PAGE = b"<html><body><p>Hello from the portal</p></body></html>"
 
@@ -29,19 +41,36 @@ def record_ids():
 
 
 def make_writer(directory: Path, at: datetime = T0, **options) -> WarcWriter:
-    return WarcWriter(directory, host="crawler1", clock=lambda: at, make_record_id=record_ids(),
-                      warcinfo={"isPartOf": "mps", "run-id": "7"}, **options)
+    return WarcWriter(
+        directory,
+        host="crawler1",
+        clock=lambda: at,
+        make_record_id=record_ids(),
+        warcinfo={"isPartOf": "mps", "run-id": "7"},
+        **options,
+    )
 
 
 def make_exchange(page: bytes = PAGE, at: datetime = T0, **changes) -> Exchange:
     compressed = gzip.compress(page, mtime=0)
     exchange = Exchange(
-        url=URL, method="GET", request_body=b"",
+        url=URL,
+        method="GET",
+        request_body=b"",
         request_headers=[("Host", "127.0.0.1:8000"), ("Accept-Encoding", "gzip, deflate")],
-        status=200, reason="OK", body=compressed, fetched_at=at, ip_address="127.0.0.1",
-        response_headers=[("Content-Type", "text/html; charset=utf-8"),
-                          ("Transfer-Encoding", "chunked"), ("Content-Encoding", "gzip"),
-                          ("Set-Cookie", "a=1; Path=/"), ("Set-Cookie", "b=2; Path=/")])
+        status=200,
+        reason="OK",
+        body=compressed,
+        fetched_at=at,
+        ip_address="127.0.0.1",
+        response_headers=[
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Transfer-Encoding", "chunked"),
+            ("Content-Encoding", "gzip"),
+            ("Set-Cookie", "a=1; Path=/"),
+            ("Set-Cookie", "b=2; Path=/"),
+        ],
+    )
     return replace(exchange, **changes)
 
 
@@ -64,11 +93,18 @@ def prior_of(pointer: RecordPointer) -> PriorCapture:
 
 
 def test_stored_headers_agree_with_the_stored_entity():
-    headers = [("Transfer-Encoding", "chunked"), ("Content-Encoding", "gzip"),
-               ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]
+    headers = [
+        ("Transfer-Encoding", "chunked"),
+        ("Content-Encoding", "gzip"),
+        ("Set-Cookie", "a=1"),
+        ("Set-Cookie", "b=2"),
+    ]
     assert stored_headers(headers, 34) == [
-        ("Content-Encoding", "gzip"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"),
-        ("Content-Length", "34")]
+        ("Content-Encoding", "gzip"),
+        ("Set-Cookie", "a=1"),
+        ("Set-Cookie", "b=2"),
+        ("Content-Length", "34"),
+    ]
     wrong = [("Content-Length", "999"), ("Date", "x"), ("content-length", "5")]
     assert stored_headers(wrong, 7) == [("Content-Length", "7"), ("Date", "x")]
 
@@ -77,9 +113,11 @@ def test_response_record_is_byte_exact(tmp_path):
     with make_writer(tmp_path) as writer:
         pointer = writer.write_exchange(make_exchange())
     entity = gzip.compress(PAGE, mtime=0)
-    http_block = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
-                  b"Content-Encoding: gzip\r\nSet-Cookie: a=1; Path=/\r\nSet-Cookie: b=2; Path=/\r\n"
-                  b"Content-Length: %d\r\n\r\n" % len(entity) + entity)
+    http_block = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+        b"Content-Encoding: gzip\r\nSet-Cookie: a=1; Path=/\r\nSet-Cookie: b=2; Path=/\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(entity) + entity
+    )
     expected = (
         b"WARC/1.1\r\nWARC-Type: response\r\n"
         b"WARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000002>\r\n"
@@ -88,7 +126,8 @@ def test_response_record_is_byte_exact(tmp_path):
         b"WARC-Payload-Digest: " + payload_digest(entity).encode() + b"\r\n"
         b"WARC-Block-Digest: " + payload_digest(http_block).encode() + b"\r\n"
         b"Content-Type: application/http; msgtype=response\r\n"
-        b"Content-Length: %d\r\n\r\n" % len(http_block) + http_block + b"\r\n\r\n")
+        b"Content-Length: %d\r\n\r\n" % len(http_block) + http_block + b"\r\n\r\n"
+    )
     assert members(tmp_path / pointer.filename)[1] == expected
     assert pointer.filename == "MPS-20261123120000123-00000-crawler1.warc.gz"
     assert (pointer.record_type, pointer.warc_date) == ("response", "2026-11-23T12:00:00.123456Z")
@@ -100,10 +139,11 @@ def test_request_record_is_concurrent_to_the_response(tmp_path):
     request = members(tmp_path / pointer.filename)[2]
     assert b"WARC-Type: request\r\n" in request
     assert b"WARC-Concurrent-To: " + pointer.record_id.encode() + b"\r\n" in request
-    assert request.endswith(b"\r\n\r\nGET /en/news/t6294.html?x=1 HTTP/1.1\r\n"
-                            b"Host: 127.0.0.1:8000\r\nAccept-Encoding: gzip, deflate\r\n\r\n\r\n\r\n")
-    summary = next(r for r in scan_file(tmp_path / pointer.filename).records
-                   if r.offset == pointer.request_offset)
+    assert request.endswith(
+        b"\r\n\r\nGET /en/news/t6294.html?x=1 HTTP/1.1\r\n"
+        b"Host: 127.0.0.1:8000\r\nAccept-Encoding: gzip, deflate\r\n\r\n\r\n\r\n"
+    )
+    summary = next(r for r in scan_file(tmp_path / pointer.filename).records if r.offset == pointer.request_offset)
     assert (summary.record_type, summary.length) == ("request", pointer.request_length)
 
 
@@ -121,8 +161,12 @@ def test_warcinfo_opens_the_file(tmp_path):
     warcinfo = members(tmp_path / pointer.filename)[0].decode()
     assert warcinfo.startswith("WARC/1.1\r\nWARC-Type: warcinfo\r\n")
     assert f"WARC-Filename: {pointer.filename}\r\n" in warcinfo
-    for line in ("software: portal-crawler/0.1.0 warcio/1.8.1", "format: WARC File Format 1.1",
-                 "isPartOf: mps", "run-id: 7"):
+    for line in (
+        "software: portal-crawler/0.1.0 warcio/1.8.1",
+        "format: WARC File Format 1.1",
+        "isPartOf: mps",
+        "run-id: 7",
+    ):
         assert line + "\r\n" in warcinfo
 
 
@@ -130,8 +174,7 @@ def test_pointers_read_back(tmp_path):
     with make_writer(tmp_path) as writer:
         pointers = [writer.write_exchange(make_exchange(PAGE + bytes([n]))) for n in range(3)]
         record = read_record(tmp_path / pointers[2].filename, pointers[2].offset)  # before close
-    assert (record.record_id, record.url, record.status, record.reason) == (
-        pointers[2].record_id, URL, 200, "OK")
+    assert (record.record_id, record.url, record.status, record.reason) == (pointers[2].record_id, URL, 200, "OK")
     assert record.payload_digest == pointers[2].payload_digest == payload_digest(record.entity)
     assert record.decoded_body() == PAGE + b"\x02"
     assert record.header("content-encoding") == "gzip"
@@ -185,8 +228,12 @@ def test_identical_payload_becomes_a_revisit(tmp_path):
 def test_not_modified_is_a_server_not_modified_revisit(tmp_path):
     with make_writer(tmp_path) as writer:
         original = writer.write_exchange(make_exchange())
-        answer = make_exchange(status=304, reason="Not Modified", body=b"",
-                               response_headers=[("ETag", '"v1"'), ("Transfer-Encoding", "chunked")])
+        answer = make_exchange(
+            status=304,
+            reason="Not Modified",
+            body=b"",
+            response_headers=[("ETag", '"v1"'), ("Transfer-Encoding", "chunked")],
+        )
         pointer = writer.write_not_modified(answer, prior_of(original))
     record = read_record(tmp_path / pointer.filename, pointer.offset)
     assert (record.record_type, record.status, record.reason) == ("revisit", 304, "Not Modified")
@@ -202,7 +249,7 @@ def test_torn_tail_is_found_and_truncation_repairs_it(tmp_path):
         whole = writer.write_exchange(make_exchange())
         torn = writer.write_exchange(make_exchange(PAGE * 3))
     path = tmp_path / whole.filename
-    path.write_bytes(path.read_bytes()[:torn.request_offset + 40])
+    path.write_bytes(path.read_bytes()[: torn.request_offset + 40])
     scan = scan_file(path)
     assert (scan.torn, scan.good_end) == (True, torn.request_offset)
     assert "offset %d" % torn.request_offset in scan.problems[0]
@@ -229,9 +276,9 @@ def test_flipped_byte_is_detected(tmp_path):
 def forge(path: Path, pointer: RecordPointer, change) -> None:
     """Rewrite one record with `change` applied to its bytes, re-gzipped so only digests can tell."""
     data = path.read_bytes()
-    record = zlib.decompress(data[pointer.offset:pointer.offset + pointer.length], 31)
+    record = zlib.decompress(data[pointer.offset : pointer.offset + pointer.length], 31)
     forged = gzip.compress(change(record), mtime=0)
-    path.write_bytes(data[:pointer.offset] + forged + data[pointer.offset + pointer.length:])
+    path.write_bytes(data[: pointer.offset] + forged + data[pointer.offset + pointer.length :])
 
 
 def test_altered_header_fails_the_block_digest(tmp_path):
@@ -260,9 +307,11 @@ def test_unreadable_offsets_raise_clear_errors(tmp_path):
     with make_writer(tmp_path) as writer:
         pointer = writer.write_exchange(make_exchange())
     path = tmp_path / pointer.filename
-    for offset, reason in ((pointer.request_offset, "a request record"),
-                           (pointer.offset + 1, "not a readable gzip member"),
-                           (path.stat().st_size, "past the end")):
+    for offset, reason in (
+        (pointer.request_offset, "a request record"),
+        (pointer.offset + 1, "not a readable gzip member"),
+        (path.stat().st_size, "past the end"),
+    ):
         with pytest.raises(WarcReadError, match=reason):
             read_record(path, offset)
     with pytest.raises(WarcReadError, match="No such file"):
@@ -305,11 +354,14 @@ def test_cdxj_indexer_and_pywb_resolve_the_revisit(tmp_path):
     files = sorted(str(p) for p in tmp_path.glob("*.warc.gz"))
     index = subprocess.run([BIN / "cdxj-indexer", *files], capture_output=True, text=True, check=True)
     lines = [json.loads(line.split(" ", 2)[2]) for line in index.stdout.splitlines()]
-    assert [(line["mime"], line["status"]) for line in lines] == [
-        ("text/html", "200"), ("warc/revisit", "200")]
+    assert [(line["mime"], line["status"]) for line in lines] == [("text/html", "200"), ("warc/revisit", "200")]
     (tmp_path / "index.cdxj").write_text(index.stdout)
-    replay = subprocess.run([sys.executable, "-c", PYWB_REPLAY, str(tmp_path), f"/c/20261124120000id_/{URL}"],
-                            capture_output=True, text=True, check=True)
+    replay = subprocess.run(
+        [sys.executable, "-c", PYWB_REPLAY, str(tmp_path), f"/c/20261124120000id_/{URL}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     answer = json.loads(replay.stdout.splitlines()[-1])
     headers = dict(answer["headers"])
     assert answer["status"] == "200 OK" and answer["body"] == PAGE.decode()
@@ -370,18 +422,23 @@ def build_samples(directory: Path) -> None:
     flipped = bytearray(good)
     flipped[original.offset + original.length // 2] ^= 0x01
     (directory / "good.warc.gz").write_bytes(good)
-    (directory / "torn-tail.warc.gz").write_bytes(good[:last.request_offset + last.request_length // 2])
+    (directory / "torn-tail.warc.gz").write_bytes(good[: last.request_offset + last.request_length // 2])
     (directory / "flipped-byte.warc.gz").write_bytes(bytes(flipped))
     (directory / "digest-mismatch.warc.gz").write_bytes(good)
-    forge(directory / "digest-mismatch.warc.gz", original,
-          lambda record: record[:-6] + bytes([record[-6] ^ 1]) + record[-5:])
+    forge(
+        directory / "digest-mismatch.warc.gz",
+        original,
+        lambda record: record[:-6] + bytes([record[-6] ^ 1]) + record[-5:],
+    )
 
 
 def test_samples_are_current_and_broken_as_named(tmp_path):
     build_samples(tmp_path)  # compared decompressed: another zlib may compress differently
     assert members(SAMPLES / "good.warc.gz") == members(tmp_path / "good.warc.gz"), "rebuild samples"
-    scans = {name: scan_file(SAMPLES / f"{name}.warc.gz")
-             for name in ("good", "torn-tail", "flipped-byte", "digest-mismatch")}
+    scans = {
+        name: scan_file(SAMPLES / f"{name}.warc.gz")
+        for name in ("good", "torn-tail", "flipped-byte", "digest-mismatch")
+    }
     assert not any(s.problems or s.torn for s in (scans["good"], scans["digest-mismatch"]))
     assert scans["torn-tail"].torn and len(scans["torn-tail"].records) == 6
     assert not scans["flipped-byte"].torn and len(scans["flipped-byte"].records) == 1

@@ -12,16 +12,28 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from importlib import resources
-from typing import Callable
 
 from portal_crawler.replica import textgen
 
-MONTHS = ["January", "February", "March", "April", "May", "June", "July",
-          "August", "September", "October", "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 NOT_SLUG = re.compile(r"[^\w\s]|_")
 
 
@@ -109,8 +121,7 @@ class Identity:
         return f"{prefix}/{day}/{self.id}-{number}.{ext}"
 
 
-def photo_blocks(paragraphs: list[str], photos: list[tuple[int, str | None]],
-                 images: list[str]) -> tuple[Block, ...]:
+def photo_blocks(paragraphs: list[str], photos: list[tuple[int, str | None]], images: list[str]) -> tuple[Block, ...]:
     """Paragraphs with each photo placed after the paragraph it follows."""
     blocks: list[Block] = []
     pending = list(zip(photos, images))
@@ -122,16 +133,16 @@ def photo_blocks(paragraphs: list[str], photos: list[tuple[int, str | None]],
     return tuple(blocks)
 
 
-def revised(blocks: tuple[Block, ...], seed: int, article_id: str, version: int,
-            published: date) -> tuple[Block, ...]:
+def revised(blocks: tuple[Block, ...], seed: int, article_id: str, version: int, published: date) -> tuple[Block, ...]:
     """The body after ``version`` edits: one update paragraph per edit."""
-    notes = [Block("p", textgen.revision_note(random.Random(f"{seed}:{article_id}:edit:{v}"),
-                                              v, published)) for v in range(1, version + 1)]
+    notes = [
+        Block("p", textgen.revision_note(random.Random(f"{seed}:{article_id}:edit:{v}"), v, published))
+        for v in range(1, version + 1)
+    ]
     return blocks + tuple(notes)
 
 
-def from_seed(record: dict, key: int, ident: Identity, stamp: int, version: int,
-              seed: int) -> Article:
+def from_seed(record: dict, key: int, ident: Identity, stamp: int, version: int, seed: int) -> Article:
     """An article rebuilt from one seed record, photos numbered from 1."""
     published = date.fromisoformat(record["published"])
     images, blocks = [], []
@@ -142,27 +153,48 @@ def from_seed(record: dict, key: int, ident: Identity, stamp: int, version: int,
         images.append(ident.image(published, len(images) + 1))
         blocks.append(Block("img", raw["img"], images[-1]))
     body = revised(tuple(blocks), seed, ident.id, version, published)
-    return Article(ident.id, key, stamp, published, record["title"], ident.url_path(record["title"]),
-                   record.get("byline_text"), lambda: body, version,
-                   bool(record["banner"]) if ident.legacy else False, None, images)
+    return Article(
+        ident.id,
+        key,
+        stamp,
+        published,
+        record["title"],
+        ident.url_path(record["title"]),
+        record.get("byline_text"),
+        lambda: body,
+        version,
+        bool(record["banner"]) if ident.legacy else False,
+        None,
+        images,
+    )
 
 
-def generated(seed: int, index: int, ident: Identity, stamp: int, published: date,
-              version: int) -> Article:
+def generated(seed: int, index: int, ident: Identity, stamp: int, published: date, version: int) -> Article:
     """Generated article ``index``: the same (seed, index) gives the same article."""
     rng = random.Random(seed << 40 | index << 1)
     shape = textgen.outline(rng, published)
-    images = [ident.image(published, n, "png" if rng.random() < 0.2 else "jpg")
-              for n in range(1, len(shape.photos) + 1)]
+    images = [
+        ident.image(published, n, "png" if rng.random() < 0.2 else "jpg") for n in range(1, len(shape.photos) + 1)
+    ]
     views = 120 + int(rng.random() * 9700) if published.year == 2020 and rng.random() < 0.3 else None
 
     def write_body() -> tuple[Block, ...]:
-        paragraphs, captions = textgen.write(random.Random(seed << 40 | index << 1 | 1), shape,
-                                           published)
+        paragraphs, captions = textgen.write(random.Random(seed << 40 | index << 1 | 1), shape, published)
         photos = [(spot, caption) for (spot, _), caption in zip(shape.photos, captions)]
         blocks = photo_blocks(paragraphs, photos, images)
         return revised(blocks, seed, ident.id, version, published)
 
-    return Article(ident.id, index, stamp, published, shape.title, ident.url_path(shape.title),
-                   shape.byline, write_body, version, ident.legacy and published.year <= 2021,
-                   views if ident.legacy else None, images)
+    return Article(
+        ident.id,
+        index,
+        stamp,
+        published,
+        shape.title,
+        ident.url_path(shape.title),
+        shape.byline,
+        write_body,
+        version,
+        ident.legacy and published.year <= 2021,
+        views if ident.legacy else None,
+        images,
+    )

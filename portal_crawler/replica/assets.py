@@ -15,13 +15,22 @@ ROBOTS = b"User-agent: *\nDisallow: /Admin/\nDisallow: /search\n"
 
 # A 1x1 grey baseline JPEG: DQT, SOF0, two one-symbol Huffman tables, SOS, one MCU.
 _JPEG_TABLES = bytes.fromhex(
-    "ffdb004300" + "01" * 64
+    "ffdb004300"
+    + "01" * 64
     + "ffc0000b080001000101011100"
-    + "ffc4001400" + "01" + "00" * 15 + "00"
-    + "ffc4001410" + "01" + "00" * 15 + "00"
-    + "ffda000801010000" + "3f00"
+    + "ffc4001400"
+    + "01"
+    + "00" * 15
+    + "00"
+    + "ffc4001410"
+    + "01"
+    + "00" * 15
+    + "00"
+    + "ffda000801010000"
+    + "3f00"
     + "3f"
-    + "ffd9")
+    + "ffd9"
+)
 
 STYLE = b"""/* Ministry of Public Security portal (replica) */
 body { margin: 0; font: 14px/1.5 Arial, Helvetica, sans-serif; color: #222; background: #f4f4f4; }
@@ -80,9 +89,13 @@ def png(path: str) -> bytes:
     red, green, blue = hashlib.sha1(path.encode("utf-8")).digest()[:3]
     row = b"\x00" + bytes([red, green, blue]) * 2
     header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header)
-            + _chunk(b"tEXt", b"Source\x00" + path.encode("latin-1", "replace"))
-            + _chunk(b"IDAT", zlib.compress(row * 2, 9)) + _chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"tEXt", b"Source\x00" + path.encode("latin-1", "replace"))
+        + _chunk(b"IDAT", zlib.compress(row * 2, 9))
+        + _chunk(b"IEND", b"")
+    )
 
 
 def image(path: str) -> tuple[bytes, str]:

@@ -14,40 +14,61 @@ from __future__ import annotations
 from portal_crawler.replica import markup
 from portal_crawler.replica.articles import Article
 from portal_crawler.replica.markup import esc
-from portal_crawler.replica.views import FILL, OFFSITE_HOST, ArticleView, ListingView, PageSet, pad
+from portal_crawler.replica.views import (
+    FILL,
+    OFFSITE_HOST,
+    ArticleView,
+    ListingView,
+    PageSet,
+    pad,
+)
 
 LISTING = "/news.html"
-SECTIONS = ["Home", "News", "Social activities", "International relations", "Legal documents",
-            "Public services", "Contact"]
+SECTIONS = [
+    "Home",
+    "News",
+    "Social activities",
+    "International relations",
+    "Legal documents",
+    "Public services",
+    "Contact",
+]
 SEARCH_BOX = '<div class="search-box"><input name="keyword"><button>Search</button></div>\n'
-HEADER = ('<header class="site-header"><a class="logo" href="/"><img src="/images/logo.png" '
-          'alt="Ministry of Public Security"></a>\n<nav class="main-nav"><ul>'
-          + "".join(f'<li><a href="{"/" if s == "Home" else LISTING if s == "News" else "#"}">'
-                    f"{s}</a></li>" for s in SECTIONS)
-          + '</ul></nav>\n<form class="search-form" action="/search"><input name="keyword">'
-          "<button>Search</button></form></header>\n")
-FOOTER = ('<footer class="site-footer"><p>Ministry of Public Security of the Socialist Republic '
-          'of Viet Nam</p><p>44 Yet Kieu, Hoan Kiem, Ha Noi</p>'
-          '<p>&copy; MPS. All rights reserved.</p></footer>\n')
+HEADER = (
+    '<header class="site-header"><a class="logo" href="/"><img src="/images/logo.png" '
+    'alt="Ministry of Public Security"></a>\n<nav class="main-nav"><ul>'
+    + "".join(f'<li><a href="{"/" if s == "Home" else LISTING if s == "News" else "#"}">{s}</a></li>' for s in SECTIONS)
+    + '</ul></nav>\n<form class="search-form" action="/search"><input name="keyword">'
+    "<button>Search</button></form></header>\n"
+)
+FOOTER = (
+    '<footer class="site-footer"><p>Ministry of Public Security of the Socialist Republic '
+    "of Viet Nam</p><p>44 Yet Kieu, Hoan Kiem, Ha Noi</p>"
+    "<p>&copy; MPS. All rights reserved.</p></footer>\n"
+)
 
 
 def page(title: str, main: str, charset: str = "utf-8", extra_head: str = "") -> str:
     """The whole document around ``main``, with its app-state FILL marker."""
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="{charset}">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{esc(title)}</title>\n{extra_head}"
-            '<link rel="stylesheet" href="/css/style.css">\n<script src="/js/main.js" defer></script>\n'
-            f'</head>\n<body>\n{HEADER}<main class="container">\n{main}</main>\n{FOOTER}'
-            f'<script type="application/json" id="app-state">{{"state":"{FILL}"}}</script>\n'
-            "</body>\n</html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="{charset}">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(title)}</title>\n{extra_head}"
+        '<link rel="stylesheet" href="/css/style.css">\n<script src="/js/main.js" defer></script>\n'
+        f'</head>\n<body>\n{HEADER}<main class="container">\n{main}</main>\n{FOOTER}'
+        f'<script type="application/json" id="app-state">{{"state":"{FILL}"}}</script>\n'
+        "</body>\n</html>\n"
+    )
 
 
 def figure(image: str, caption: str | None) -> str:
     if not caption:
         return f'<figure class="image"><img src="{esc(image)}" alt=""></figure>\n'
-    return (f'<figure class="image"><img src="{esc(image)}" alt="{esc(caption)}">\n'
-            f"  <figcaption>{esc(caption)}</figcaption></figure>\n"
-            f'<p class="img-desc">{esc(caption)}</p>\n')
+    return (
+        f'<figure class="image"><img src="{esc(image)}" alt="{esc(caption)}">\n'
+        f"  <figcaption>{esc(caption)}</figcaption></figure>\n"
+        f'<p class="img-desc">{esc(caption)}</p>\n'
+    )
 
 
 def body(view: ArticleView) -> str:
@@ -65,29 +86,41 @@ def body(view: ArticleView) -> str:
 
 
 def related(view: ArticleView) -> str:
-    items = [f'<li><a href="{esc(a.url_path)}">{esc(a.title)}</a> '
-             f'<time datetime="{a.published.isoformat()}">{a.published:%d/%m/%Y}</time></li>'
-             for a in view.others]
+    items = [
+        f'<li><a href="{esc(a.url_path)}">{esc(a.title)}</a> '
+        f'<time datetime="{a.published.isoformat()}">{a.published:%d/%m/%Y}</time></li>'
+        for a in view.others
+    ]
     if view.offsite_link:
         items.append(f'<li><a href="{OFFSITE_HOST}/news/{view.article.id}">Partner news</a></li>')
-    return ('<aside class="related-news"><h3>Other news</h3><ul>\n' + "\n".join(items)
-            + "</ul></aside>\n")
+    return '<aside class="related-news"><h3>Other news</h3><ul>\n' + "\n".join(items) + "</ul></aside>\n"
 
 
 def article_page(view: ArticleView) -> str:
     article = view.article
-    meta = (f'<div class="article__meta"><time datetime="{article.published.isoformat()}">'
-            f"{article.date_text}</time></div>\n") if view.show_date else ""
-    detail = (f'<article class="article-detail">\n<h1 class="article__title">{esc(article.title)}'
-              f"</h1>\n{meta}{body(view)}</article>\n")
-    head = (f'<meta name="description" content="{esc(article.summary)}">\n'
-            f'<link rel="canonical" href="{esc(article.url_path)}">\n')
+    meta = (
+        (
+            f'<div class="article__meta"><time datetime="{article.published.isoformat()}">'
+            f"{article.date_text}</time></div>\n"
+        )
+        if view.show_date
+        else ""
+    )
+    detail = (
+        f'<article class="article-detail">\n<h1 class="article__title">{esc(article.title)}'
+        f"</h1>\n{meta}{body(view)}</article>\n"
+    )
+    head = (
+        f'<meta name="description" content="{esc(article.summary)}">\n'
+        f'<link rel="canonical" href="{esc(article.url_path)}">\n'
+    )
     html_text = page(article.title, detail + SEARCH_BOX + related(view), view.charset, head)
     return pad(html_text, view.size, view.rng)
 
 
 def pagination(view: ListingView) -> str:
     """Numbered links around the current page, with ``rel=prev``/``rel=next``."""
+
     def link(number: int, text: str, rel: str = "") -> str:
         rel_attr = f' rel="{rel}"' if rel else ""
         return f'<a{rel_attr} href="{LISTING}?Page={number}">{text}</a>'
@@ -105,10 +138,13 @@ def pagination(view: ListingView) -> str:
 
 
 def listing_page(view: ListingView) -> str:
-    items = [f'<article class="story">\n<h2 class="story__title"><a href="{esc(a.url_path)}">'
-             f'{esc(a.title)}</a></h2>\n<p class="story__summary">{esc(a.summary)}</p>\n'
-             f'<time class="story__time" datetime="{a.published.isoformat()}">'
-             f"{a.published:%d/%m/%Y}</time>\n</article>\n" for a in view.items]
+    items = [
+        f'<article class="story">\n<h2 class="story__title"><a href="{esc(a.url_path)}">'
+        f'{esc(a.title)}</a></h2>\n<p class="story__summary">{esc(a.summary)}</p>\n'
+        f'<time class="story__time" datetime="{a.published.isoformat()}">'
+        f"{a.published:%d/%m/%Y}</time>\n</article>\n"
+        for a in view.items
+    ]
     main = '<section class="category-news">\n' + "".join(items) + "</section>\n" + pagination(view)
     return page("News", main).replace(FILL, "", 1)
 

@@ -56,7 +56,7 @@ class Rule:
     seen: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def parse(cls, name: str, spec: dict | bool) -> "Rule":
+    def parse(cls, name: str, spec: dict | bool) -> Rule:
         if spec is True:
             spec = {}
         if not isinstance(spec, dict):
@@ -108,8 +108,11 @@ class Faults:
         with self._lock:
             self.rules = rules
             self.every_article = {n for n, ids in lists.items() if ids is True}
-            self.articles = {n: {str(i) for i in ids} for n, ids in lists.items()  # type: ignore[union-attr]
-                             if ids is not True}
+            self.articles = {
+                n: {str(i) for i in ids}
+                for n, ids in lists.items()  # type: ignore[union-attr]
+                if ids is not True
+            }
             self.redirect = (redirect if isinstance(redirect, str) else DEFAULT_REDIRECT) if redirect else None
 
     def plan(self, target: str) -> Plan:
@@ -122,7 +125,10 @@ class Faults:
             status=int(error.options.get("status", 503)) if error else None,
             retry_after=error.options.get("retry_after") if error else None,
             delay=float(slow.options.get("seconds", 1.0)) if slow else 0.0,
-            cut="cut" in fired, malformed="malformed" in fired, chunked="chunked" in fired)
+            cut="cut" in fired,
+            malformed="malformed" in fired,
+            chunked="chunked" in fired,
+        )
 
     def has(self, name: str, article_id: str) -> bool:
         """Whether article fault ``name`` applies to this article."""

@@ -14,45 +14,60 @@ from __future__ import annotations
 from portal_crawler.replica import markup
 from portal_crawler.replica.articles import Article
 from portal_crawler.replica.markup import esc
-from portal_crawler.replica.views import FILL, OFFSITE_HOST, ArticleView, ListingView, PageSet, pad
+from portal_crawler.replica.views import (
+    FILL,
+    OFFSITE_HOST,
+    ArticleView,
+    ListingView,
+    PageSet,
+    pad,
+)
 
 LISTING = "/news-and-events.html"
 BANNER = '<div class="top-notice">Ministry of Public Security Portal is under construction</div>\n'
 SEARCH_BOX = '<div class="search-box"><input name="keyword"><button>Search</button></div>\n'
-SECTIONS = [("About MPS", ["Functions and duties", "Organizational structure", "Leaders of MPS",
-                           "History and traditions"]),
-            ("Social activities", ["Charity", "Gratitude", "Culture and sports"]),
-            ("International relations", ["Bilateral cooperation", "Multilateral cooperation",
-                                         "Delegations"]),
-            ("Legal documents", ["Laws", "Decrees", "Circulars"]),
-            ("Public services", ["Passports", "Residence", "Vehicle registration"])]
+SECTIONS = [
+    ("About MPS", ["Functions and duties", "Organizational structure", "Leaders of MPS", "History and traditions"]),
+    ("Social activities", ["Charity", "Gratitude", "Culture and sports"]),
+    ("International relations", ["Bilateral cooperation", "Multilateral cooperation", "Delegations"]),
+    ("Legal documents", ["Laws", "Decrees", "Circulars"]),
+    ("Public services", ["Passports", "Residence", "Vehicle registration"]),
+]
 
 
 def menu() -> str:
-    items = ['<li><a href="/">Home</a></li>',
-             f'<li><a href="{LISTING}">News - Events</a></li>']
+    items = ['<li><a href="/">Home</a></li>', f'<li><a href="{LISTING}">News - Events</a></li>']
     for name, subs in SECTIONS:
         sub = "".join(f'<li><a href="#">{esc(s)}</a></li>' for s in subs)
         items.append(f'<li class="has-sub"><a href="#">{esc(name)}</a><ul class="sub">{sub}</ul></li>')
     return '<ul class="menu">' + "\n  ".join(items) + "</ul>"
 
 
-HEADER = ('<div id="header"><div class="logo"><a href="/"><img src="/images/logo.png" '
-          'alt="Ministry of Public Security of Viet Nam"></a></div>\n' + menu() + "</div>\n")
-FOOTER = ('<div id="footer"><p>MINISTRY OF PUBLIC SECURITY OF THE SOCIALIST REPUBLIC OF VIET NAM</p>'
-          '<p>Address: 44 Yet Kieu, Hoan Kiem, Ha Noi. Tel: 069.2343201</p>'
-          '<p>Copyright &copy; Ministry of Public Security. All rights reserved.</p></div>\n')
+HEADER = (
+    '<div id="header"><div class="logo"><a href="/"><img src="/images/logo.png" '
+    'alt="Ministry of Public Security of Viet Nam"></a></div>\n' + menu() + "</div>\n"
+)
+FOOTER = (
+    '<div id="footer"><p>MINISTRY OF PUBLIC SECURITY OF THE SOCIALIST REPUBLIC OF VIET NAM</p>'
+    "<p>Address: 44 Yet Kieu, Hoan Kiem, Ha Noi. Tel: 069.2343201</p>"
+    "<p>Copyright &copy; Ministry of Public Security. All rights reserved.</p></div>\n"
+)
 
 
 def page(title: str, main: str, banner: bool, charset: str = "utf-8", extra_head: str = "") -> str:
     """The whole document around ``main``, with its view-state FILL marker."""
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="{charset}">\n'
-            f"<title>{esc(title)}</title>\n{extra_head}"
-            '<link rel="stylesheet" href="/css/style.css">\n<script src="/js/main.js"></script>\n'
-            '</head>\n<body>\n<form method="post" id="form1">\n<div class="aspNetHidden">'
-            f'<input type="hidden" name="__VIEWSTATE" id="__VIEWSTATE" value="{FILL}"></div>\n'
-            + (BANNER if banner else "") + HEADER + f'<div id="main">\n{main}</div>\n'
-            + FOOTER + "</form>\n</body>\n</html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="{charset}">\n'
+        f"<title>{esc(title)}</title>\n{extra_head}"
+        '<link rel="stylesheet" href="/css/style.css">\n<script src="/js/main.js"></script>\n'
+        '</head>\n<body>\n<form method="post" id="form1">\n<div class="aspNetHidden">'
+        f'<input type="hidden" name="__VIEWSTATE" id="__VIEWSTATE" value="{FILL}"></div>\n'
+        + (BANNER if banner else "")
+        + HEADER
+        + f'<div id="main">\n{main}</div>\n'
+        + FOOTER
+        + "</form>\n</body>\n</html>\n"
+    )
 
 
 def photo(image: str, caption: str | None) -> str:
@@ -77,8 +92,9 @@ def content(view: ArticleView) -> str:
 
 
 def other_news(view: ArticleView) -> str:
-    items = [f'<li><a href="{esc(a.url_path)}">{esc(a.title)}</a> <span>({a.date_text})</span></li>'
-             for a in view.others]
+    items = [
+        f'<li><a href="{esc(a.url_path)}">{esc(a.title)}</a> <span>({a.date_text})</span></li>' for a in view.others
+    ]
     if view.offsite_link:
         items.append(f'<li><a href="{OFFSITE_HOST}/news/{view.article.id}.html">Partner news</a></li>')
     return '<div class="other-news"><h4>Other news</h4><ul>\n' + "\n".join(items) + "</ul></div>\n"
@@ -89,18 +105,21 @@ def article_page(view: ArticleView) -> str:
     meta = f'<div class="detail-date">{article.date_text}</div>\n' if view.show_date else ""
     if article.view_count is not None:
         meta += f'<p class="view-count">Lượt xem: {article.view_count}</p>\n'
-    detail = (f'<div class="news-detail">\n<h1 class="detail-title">{esc(article.title)}</h1>\n'
-              f"{meta}{content(view)}</div>\n")
+    detail = (
+        f'<div class="news-detail">\n<h1 class="detail-title">{esc(article.title)}</h1>\n{meta}{content(view)}</div>\n'
+    )
     trailer = SEARCH_BOX if article.published.year >= 2022 else ""
-    head = (f'<meta name="description" content="{esc(article.summary)}">\n'
-            f'<link rel="canonical" href="{esc(article.url_path)}">\n')
-    html_text = page(article.title, detail + trailer + other_news(view), article.banner,
-                     view.charset, head)
+    head = (
+        f'<meta name="description" content="{esc(article.summary)}">\n'
+        f'<link rel="canonical" href="{esc(article.url_path)}">\n'
+    )
+    html_text = page(article.title, detail + trailer + other_news(view), article.banner, view.charset, head)
     return pad(html_text, view.size, view.rng)
 
 
 def pager(view: ListingView) -> str:
     """First, two pages either side, Last; the links echo the query (the trap)."""
+
     def href(number: int) -> str:
         return f"?{esc(view.query)}&amp;Page={number}" if view.query else f"?Page={number}"
 
@@ -109,24 +128,27 @@ def pager(view: ListingView) -> str:
     links = [f'<a href="{href(1)}">First</a>']
     for number in PageSet(view.page, view.pages, view.window).numbers:
         active = number == view.page
-        links.append(f'<span class="active">{number}</span>' if active
-                     else f'<a href="{href(number)}">{number}</a>')
+        links.append(f'<span class="active">{number}</span>' if active else f'<a href="{href(number)}">{number}</a>')
     links.append(f'<a href="{href(view.pages)}">Last</a>')
     return '<div class="paging">' + " ".join(links) + "</div>\n"
 
 
 def listing_page(view: ListingView) -> str:
-    items = [f'<div class="news-item">\n<div class="news-date">{a.date_text}</div>\n'
-             f'<h3 class="news-title"><a href="{esc(a.url_path)}">{esc(a.title)}</a></h3>\n'
-             f'<div class="news-sapo">{esc(a.summary)}</div>\n</div>\n' for a in view.items]
+    items = [
+        f'<div class="news-item">\n<div class="news-date">{a.date_text}</div>\n'
+        f'<h3 class="news-title"><a href="{esc(a.url_path)}">{esc(a.title)}</a></h3>\n'
+        f'<div class="news-sapo">{esc(a.summary)}</div>\n</div>\n'
+        for a in view.items
+    ]
     main = '<div class="list-news">\n' + "".join(items) + "</div>\n" + pager(view)
     return page("News - Events", main, True).replace(FILL, "/wEPDwUKMTY1NDU2MTA1MmRk", 1)
 
 
 def home_page(latest: list[Article]) -> str:
     items = "".join(f'<li><a href="{esc(a.url_path)}">{esc(a.title)}</a></li>\n' for a in latest)
-    main = (f'<div class="home"><h2><a href="{LISTING}">News - Events</a></h2>\n'
-            f'<ul class="latest">\n{items}</ul></div>\n')
+    main = (
+        f'<div class="home"><h2><a href="{LISTING}">News - Events</a></h2>\n<ul class="latest">\n{items}</ul></div>\n'
+    )
     return page("Ministry of Public Security of Viet Nam", main, True).replace(FILL, "", 1)
 
 

@@ -44,7 +44,7 @@ def with_break(text: str, rng: random.Random) -> str:
     at = text.find(". ", 40)
     if at < 0 or rng.random() > 0.25:
         return text
-    return f"{text[:at + 1]}<br>\n{text[at + 2:]}"
+    return f"{text[: at + 1]}<br>\n{text[at + 2 :]}"
 
 
 def untidy(text: str, rng: random.Random) -> str:
@@ -53,7 +53,7 @@ def untidy(text: str, rng: random.Random) -> str:
     if roll < 0.2:
         first_space = text.find(" ", 30)
         if first_space > 0:
-            text = f"{text[:first_space]}\n\t\t\t{text[first_space + 1:]}"
+            text = f"{text[:first_space]}\n\t\t\t{text[first_space + 1 :]}"
     if roll > 0.85:
         text += "&nbsp;"
     return text

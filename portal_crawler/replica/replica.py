@@ -42,8 +42,7 @@ class Replica:
 
     def __init__(self, config: ReplicaConfig | None = None) -> None:
         self.config = config or ReplicaConfig()
-        self.store = ArticleStore(self.config.articles, self.config.seed,
-                                  self.config.layout == "legacy")
+        self.store = ArticleStore(self.config.articles, self.config.seed, self.config.layout == "legacy")
         self.faults = Faults()
         self.site = Site(self.store, self.faults, self.config.layout)
         self.server_name = "Microsoft-IIS/10.0" if self.config.layout == "legacy" else "nginx"
@@ -55,13 +54,14 @@ class Replica:
         self._thread: threading.Thread | None = None
 
     # lifecycle -----------------------------------------------------------
-    def start(self) -> "Replica":
+    def start(self) -> Replica:
         """Bind and serve in a daemon thread; returns at once."""
         if self._server is None:
             self.stopping.clear()
             self._server = ReplicaServer((self.config.host, self.config.port), self)
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                            daemon=True, name="replica-server")
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="replica-server"
+            )
             self._thread.start()
         return self
 
@@ -77,11 +77,12 @@ class Replica:
         if self._thread is not None:
             self._thread.join()
 
-    def __enter__(self) -> "Replica":
+    def __enter__(self) -> Replica:
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -162,8 +163,10 @@ class Replica:
         if method == "GET" and route == "/_replica/counts":
             return 200, self.counts()
         if method == "GET" and route == "/_replica/articles":
-            return 200, [{"id": a.id, "url": a.url_path, "title": a.title,
-                          "published": a.published.isoformat()} for a in self.articles()]
+            return 200, [
+                {"id": a.id, "url": a.url_path, "title": a.title, "published": a.published.isoformat()}
+                for a in self.articles()
+            ]
         if method == "POST" and route == "/_replica/reset":
             self.reset_counts()
             return 200, {"ok": True}

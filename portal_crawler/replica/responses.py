@@ -48,8 +48,7 @@ class Response:
 def validated(response: Response, modified: float) -> Response:
     """Give a response its ``ETag`` (hash of the body) and ``Last-Modified``."""
     digest = hashlib.sha1(response.body).hexdigest()[:20]
-    response.headers += [("ETag", f'"{digest}"'),
-                         ("Last-Modified", formatdate(modified, usegmt=True))]
+    response.headers += [("ETag", f'"{digest}"'), ("Last-Modified", formatdate(modified, usegmt=True))]
     response.modified = modified
     return response
 

@@ -19,8 +19,7 @@ def serve(config: ReplicaConfig) -> None:
 
     previous = signal.signal(signal.SIGTERM, on_signal)
     with Replica(config) as replica:
-        print(f"replica: serving {len(replica.store)} articles ({config.layout}) "
-              f"at {replica.listing_url}", flush=True)
+        print(f"replica: serving {len(replica.store)} articles ({config.layout}) at {replica.listing_url}", flush=True)
         try:
             while not done.wait(0.5):
                 pass
@@ -31,8 +30,9 @@ def serve(config: ReplicaConfig) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    cli = argparse.ArgumentParser(prog="portal-crawler replica",
-                                  description="Serve the replica MPS portal on loopback.")
+    cli = argparse.ArgumentParser(
+        prog="portal-crawler replica", description="Serve the replica MPS portal on loopback."
+    )
     cli.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     cli.add_argument("--port", type=int, default=8000, help="port, 0 for a free one (default 8000)")
     cli.add_argument("--articles", type=int, default=200, help="generated articles besides the seeds")
@@ -44,8 +44,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """``python -m portal_crawler.replica [--port P] ...``."""
     args = parser().parse_args(argv)
-    serve(ReplicaConfig(articles=args.articles, layout=args.layout, seed=args.seed,
-                        host=args.host, port=args.port))
+    serve(ReplicaConfig(articles=args.articles, layout=args.layout, seed=args.seed, host=args.host, port=args.port))
     return 0
 
 

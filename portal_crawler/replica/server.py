@@ -37,7 +37,7 @@ class ReplicaServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], replica: "Replica") -> None:
+    def __init__(self, address: tuple[str, int], replica: Replica) -> None:
         super().__init__(address, ReplicaHandler)
         self.replica = replica
         self.connections: set[socket.socket] = set()
@@ -45,8 +45,9 @@ class ReplicaServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
 
     def process_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
-        thread = threading.Thread(target=self.process_request_thread, args=(request, client_address),
-                                  daemon=True, name="replica-connection")
+        thread = threading.Thread(
+            target=self.process_request_thread, args=(request, client_address), daemon=True, name="replica-connection"
+        )
         with self.lock:
             self.connections.add(request)
             self.threads.add(thread)
@@ -82,16 +83,16 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         """No per-request logging."""
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.answer(head=False)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self.answer(head=True)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         if not self.path.startswith(CONTROL_PREFIX):
             self.send(Response(405, b"Method Not Allowed", "text/plain"), head=False)
             return
@@ -109,17 +110,21 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             return
         if plan.status:
             retry = [("Retry-After", str(plan.retry_after))] if plan.retry_after else []
-            self.send(Response(plan.status, f"{plan.status} error\n".encode(), "text/plain",
-                               retry), head)
+            self.send(Response(plan.status, f"{plan.status} error\n".encode(), "text/plain", retry), head)
             return
         response = replica.site.respond(self.path)
         if plan.malformed and response.content_type.startswith("text/html"):
-            response = Response(response.status, malformed(response.body), response.content_type,
-                                list(response.headers), cookies=response.cookies)
-        if response.status == 200 and not_modified(response, self.headers.get("If-None-Match"),
-                                                   self.headers.get("If-Modified-Since")):
-            response = Response(304, b"", response.content_type, list(response.headers),
-                                compressible=False)
+            response = Response(
+                response.status,
+                malformed(response.body),
+                response.content_type,
+                list(response.headers),
+                cookies=response.cookies,
+            )
+        if response.status == 200 and not_modified(
+            response, self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
+        ):
+            response = Response(304, b"", response.content_type, list(response.headers), compressible=False)
         self.send(response, head, chunked=plan.chunked, cut=plan.cut)
 
     def control(self) -> None:
@@ -133,9 +138,11 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         self.send(Response(status, body, "application/json", compressible=False), head=False)
 
     def head_lines(self, response: Response, body: bytes, gzipped: bool, chunked: bool) -> bytes:
-        lines = [f"HTTP/1.1 {response.status} {response.reason}",
-                 f"Date: {formatdate(usegmt=True)}",
-                 f"Server: {self.server.replica.server_name}"]
+        lines = [
+            f"HTTP/1.1 {response.status} {response.reason}",
+            f"Date: {formatdate(usegmt=True)}",
+            f"Server: {self.server.replica.server_name}",
+        ]
         if response.status != 304:
             lines.append(f"Content-Type: {response.content_type}")
         lines += [f"{name}: {value}" for name, value in response.headers]
@@ -154,8 +161,7 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
     def send(self, response: Response, head: bool, chunked: bool = False, cut: bool = False) -> None:
-        gzipped = (response.compressible and response.status == 200
-                   and accepts_gzip(self.headers.get("Accept-Encoding")))
+        gzipped = response.compressible and response.status == 200 and accepts_gzip(self.headers.get("Accept-Encoding"))
         body = response.gzipped() if gzipped else response.body
         chunked = chunked and response.status != 304
         data = self.head_lines(response, body, gzipped, chunked)
@@ -165,8 +171,13 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             data += body[: len(body) // 2]
             self.close_connection = True
         elif chunked:
-            data += b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + CHUNK]), body[i:i + CHUNK])
-                             for i in range(0, len(body), CHUNK)) + b"0\r\n\r\n"
+            data += (
+                b"".join(
+                    b"%x\r\n%s\r\n" % (len(body[i : i + CHUNK]), body[i : i + CHUNK])
+                    for i in range(0, len(body), CHUNK)
+                )
+                + b"0\r\n\r\n"
+            )
         else:
             data += body
         try:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from portal_crawler.replica import assets, current, legacy
@@ -33,10 +33,14 @@ OTHER_NEWS = 8
 HUGE = 5_000_000
 CACHE_LIMIT = 1_000_000  # bigger pages (the "huge" fault) are rebuilt on each request
 ROUTES = {
-    "legacy": (re.compile(r"/[\w.-]+/(?:[^/]*-)?(t\d+)\.html"),
-               re.compile(r"/Uploads/images/\d{4}/\d{2}/\d{2}/(t\d+)-\d+\.(?:jpg|png)")),
-    "current": (re.compile(r"/article/(?:[^/]*-)?(\d{10})"),
-                re.compile(r"/uploads/\d{4}/\d{2}/\d{2}/(\d{10})-\d+\.(?:jpg|png)")),
+    "legacy": (
+        re.compile(r"/[\w.-]+/(?:[^/]*-)?(t\d+)\.html"),
+        re.compile(r"/Uploads/images/\d{4}/\d{2}/\d{2}/(t\d+)-\d+\.(?:jpg|png)"),
+    ),
+    "current": (
+        re.compile(r"/article/(?:[^/]*-)?(\d{10})"),
+        re.compile(r"/uploads/\d{4}/\d{2}/\d{2}/(\d{10})-\d+\.(?:jpg|png)"),
+    ),
 }
 OLD_LINK = re.compile(r"/[\w/.-]*\.aspx", re.IGNORECASE)
 
@@ -115,9 +119,15 @@ class Site:
         has = lambda name: self.faults.has(name, article.id)  # noqa: E731
         charset = "windows-1252" if has("non_utf8") else "utf-8"
         size = HUGE if has("huge") else random.Random(f"size:{article.id}").randint(20_000, 40_000)
-        view = ArticleView(article, self.store.following(article.key, OTHER_NEWS), size,
-                           show_date=not has("no_date"), show_byline=not has("no_byline"),
-                           offsite_link=has("offsite_link"), charset=charset)
+        view = ArticleView(
+            article,
+            self.store.following(article.key, OTHER_NEWS),
+            size,
+            show_date=not has("no_date"),
+            show_byline=not has("no_byline"),
+            offsite_link=has("offsite_link"),
+            charset=charset,
+        )
         page = fallback_page(view) if has("fallback_layout") else self.layout.article_page(view)
         body = page.encode(charset, "xmlcharrefreplace")
         response = Response(200, body, f"text/html; charset={charset}")

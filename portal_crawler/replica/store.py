@@ -89,11 +89,9 @@ class ArticleStore:
             return cached
         ident = self.identity(key)
         if key < 0:
-            article = articles.from_seed(self.records[-1 - key], key, ident, self.stamp(key),
-                                         version, self.seed)
+            article = articles.from_seed(self.records[-1 - key], key, ident, self.stamp(key), version, self.seed)
         else:
-            article = articles.generated(self.seed, key, ident, self.stamp(key),
-                                         self.timeline.published(key), version)
+            article = articles.generated(self.seed, key, ident, self.stamp(key), self.timeline.published(key), version)
         return self._cache.put((key, version), article)
 
     def get(self, article_id: str | int) -> Article | None:
@@ -106,7 +104,7 @@ class ArticleStore:
     def page(self, number: int, per_page: int) -> list[Article]:
         """Listing page ``number`` (from 1); empty past the last page."""
         with self._lock:
-            keys = self.order[(number - 1) * per_page: number * per_page] if number > 0 else []
+            keys = self.order[(number - 1) * per_page : number * per_page] if number > 0 else []
         return [self.build(key) for key in keys]
 
     def following(self, key: int, count: int) -> list[Article]:
@@ -114,7 +112,7 @@ class ArticleStore:
         with self._lock:
             at = self.position(key)
             at = len(self.order) if at is None else at
-            keys = self.order[at + 1: at + 1 + count]
+            keys = self.order[at + 1 : at + 1 + count]
         return [self.build(k) for k in keys]
 
     def all(self) -> list[Article]:

@@ -13,35 +13,117 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-RANKS = ["Senior Lieutenant General", "Lieutenant General", "Major General",
-         "Senior Colonel", "Colonel", "Lieutenant Colonel"]
-PEOPLE = ["Luong Tam Quang", "Tran Quoc To", "Nguyen Van Long", "Le Quoc Hung",
-          "Nguyen Duy Ngoc", "Le Van Tuyen", "Pham The Tung", "Dang Hong Duc",
-          "Nguyen Ngoc Lam", "Bui Quang Thanh", "Tran Dinh Chung", "Nguyen Van Son"]
-UNITS = ["Police Department of Criminal Investigation", "Traffic Police Department",
-         "Fire Prevention, Fighting and Rescue Police Department",
-         "Department of Cyber Security and High-Tech Crime Prevention",
-         "Immigration Department", "Drug-Related Crime Investigation Police Department",
-         "People’s Police Academy", "People’s Security Academy",
-         "Department of Foreign Relations", "MPS’s Office",
-         "Department of Science & Technology", "Police Department for Administrative "
-         "Management of Social Order"]
-PROVINCES = ["Hanoi", "Ho Chi Minh City", "Da Nang", "Hai Phong", "Can Tho",
-             "Thua Thien - Hue", "Quang Ninh", "Nghe An", "Lao Cai", "Dak Lak",
-             "Ba Ria - Vung Tau", "Khanh Hoa", "Lang Son", "Binh Duong", "Kien Giang"]
-PARTNERS = ["Laos", "Cambodia", "Japan", "the Republic of Korea", "Australia",
-            "the United Kingdom", "the Russian Federation", "China", "the United States",
-            "Singapore", "France", "Germany", "Thailand", "Indonesia"]
-CRIMES = ["drug trafficking", "human trafficking", "cyber crime", "illegal gambling",
-          "smuggling and trade fraud", "money laundering", "high-tech crime",
-          "wildlife trafficking", "counterfeit goods", "illegal debt collection"]
+RANKS = [
+    "Senior Lieutenant General",
+    "Lieutenant General",
+    "Major General",
+    "Senior Colonel",
+    "Colonel",
+    "Lieutenant Colonel",
+]
+PEOPLE = [
+    "Luong Tam Quang",
+    "Tran Quoc To",
+    "Nguyen Van Long",
+    "Le Quoc Hung",
+    "Nguyen Duy Ngoc",
+    "Le Van Tuyen",
+    "Pham The Tung",
+    "Dang Hong Duc",
+    "Nguyen Ngoc Lam",
+    "Bui Quang Thanh",
+    "Tran Dinh Chung",
+    "Nguyen Van Son",
+]
+UNITS = [
+    "Police Department of Criminal Investigation",
+    "Traffic Police Department",
+    "Fire Prevention, Fighting and Rescue Police Department",
+    "Department of Cyber Security and High-Tech Crime Prevention",
+    "Immigration Department",
+    "Drug-Related Crime Investigation Police Department",
+    "People’s Police Academy",
+    "People’s Security Academy",
+    "Department of Foreign Relations",
+    "MPS’s Office",
+    "Department of Science & Technology",
+    "Police Department for Administrative Management of Social Order",
+]
+PROVINCES = [
+    "Hanoi",
+    "Ho Chi Minh City",
+    "Da Nang",
+    "Hai Phong",
+    "Can Tho",
+    "Thua Thien - Hue",
+    "Quang Ninh",
+    "Nghe An",
+    "Lao Cai",
+    "Dak Lak",
+    "Ba Ria - Vung Tau",
+    "Khanh Hoa",
+    "Lang Son",
+    "Binh Duong",
+    "Kien Giang",
+]
+PARTNERS = [
+    "Laos",
+    "Cambodia",
+    "Japan",
+    "the Republic of Korea",
+    "Australia",
+    "the United Kingdom",
+    "the Russian Federation",
+    "China",
+    "the United States",
+    "Singapore",
+    "France",
+    "Germany",
+    "Thailand",
+    "Indonesia",
+]
+CRIMES = [
+    "drug trafficking",
+    "human trafficking",
+    "cyber crime",
+    "illegal gambling",
+    "smuggling and trade fraud",
+    "money laundering",
+    "high-tech crime",
+    "wildlife trafficking",
+    "counterfeit goods",
+    "illegal debt collection",
+]
 EVENTS = ["meeting", "conference", "workshop", "ceremony", "working session", "seminar"]
-SLOGANS = ["For Homeland Security", "All people protect national security",
-           "Safe Traffic Culture", "Drug-free Community", "Skillful mass mobilization"]
-VOCABULARY = {"rank": RANKS, "person": PEOPLE, "unit": UNITS, "province": PROVINCES,
-              "partner": PARTNERS, "crime": CRIMES, "event": EVENTS, "slogan": SLOGANS}
-REPORTERS = ["Phuong Thao", "Le Hoa", "Viet Thanh", "Thu Hung", "Phuong Giang",
-             "Hoai Nam", "Minh Chau", "Quang Huy", "Bao Ngoc", "Thanh Tam"]
+SLOGANS = [
+    "For Homeland Security",
+    "All people protect national security",
+    "Safe Traffic Culture",
+    "Drug-free Community",
+    "Skillful mass mobilization",
+]
+VOCABULARY = {
+    "rank": RANKS,
+    "person": PEOPLE,
+    "unit": UNITS,
+    "province": PROVINCES,
+    "partner": PARTNERS,
+    "crime": CRIMES,
+    "event": EVENTS,
+    "slogan": SLOGANS,
+}
+REPORTERS = [
+    "Phuong Thao",
+    "Le Hoa",
+    "Viet Thanh",
+    "Thu Hung",
+    "Phuong Giang",
+    "Hoai Nam",
+    "Minh Chau",
+    "Quang Huy",
+    "Bao Ngoc",
+    "Thanh Tam",
+]
 DESKS = ["Editorial Board", "Hoài An", "MPS Portal"]
 
 TITLES = [
@@ -66,8 +148,7 @@ SENTENCES = [
     "solutions to improve the efficiency of the work in the coming time.",
     "Speaking at the {event}, {rank} {person} asked the {unit} to step up the prevention "
     "of {crime} and protect people’s lives & property.",
-    "The {unit} will continue to advise the MPS’s leaders on measures to ensure "
-    "security and order in {province}.",
+    "The {unit} will continue to advise the MPS’s leaders on measures to ensure security and order in {province}.",
     "He highly appreciated the efforts of the police of {province}, affirming that the "
     "results have contributed to the “{slogan}” movement.",
     "The two sides agreed to strengthen the exchange of information with {partner} and "
@@ -79,9 +160,13 @@ SENTENCES = [
     "The police of {province} have also promoted the application of information "
     "technology in administrative procedures for citizens.",
 ]
-CAPTIONS = ["{rank} {person} speaks at the {event}.", "Overview of the {event}.",
-            "Delegates at the {event}.", "The suspects and exhibits seized in {province}.",
-            "{rank} {person} presents Certificates of Merit to outstanding individuals."]
+CAPTIONS = [
+    "{rank} {person} speaks at the {event}.",
+    "Overview of the {event}.",
+    "Delegates at the {event}.",
+    "The suspects and exhibits seized in {province}.",
+    "{rank} {person} presents Certificates of Merit to outstanding individuals.",
+]
 
 
 def pick(rng: random.Random, choices: list[str]) -> str:
@@ -121,8 +206,9 @@ def opening(rng: random.Random, published: date) -> str:
     """The first paragraph, with its ``MPS - `` dateline."""
     held = published - timedelta(days=int(rng.random() * 2))
     purpose = fill(rng, "review the prevention of {crime} in {province}", published)
-    return (f"MPS - The {pick(rng, UNITS)} on {held:%B} {held.day} held a {pick(rng, EVENTS)} "
-            f"to {purpose}. " + fill(rng, pick(rng, SENTENCES), published))
+    return f"MPS - The {pick(rng, UNITS)} on {held:%B} {held.day} held a {pick(rng, EVENTS)} to {purpose}. " + fill(
+        rng, pick(rng, SENTENCES), published
+    )
 
 
 def paragraph(rng: random.Random, published: date) -> str:
@@ -156,12 +242,15 @@ def write(rng: random.Random, shape: Outline, published: date) -> tuple[list[str
     """The paragraphs and photo captions of an outlined article."""
     paragraphs = [opening(rng, published)]
     paragraphs += [paragraph(rng, published) for _ in range(shape.paragraphs - 1)]
-    captions = [fill(rng, pick(rng, CAPTIONS), published) if captioned else None
-                for _, captioned in shape.photos]
+    captions = [fill(rng, pick(rng, CAPTIONS), published) if captioned else None for _, captioned in shape.photos]
     return paragraphs, captions
 
 
 def revision_note(rng: random.Random, version: int, published: date) -> str:
     """The paragraph an edit adds, different for each version."""
-    return (f"Update {version}: " + fill(rng, pick(rng, SENTENCES), published)
-            + " " + fill(rng, pick(rng, SENTENCES), published))
+    return (
+        f"Update {version}: "
+        + fill(rng, pick(rng, SENTENCES), published)
+        + " "
+        + fill(rng, pick(rng, SENTENCES), published)
+    )

@@ -25,10 +25,12 @@ def fallback_page(view: ArticleView) -> str:
     if article.byline and view.show_byline:
         parts.append(f'<p class="post-author">{esc(article.byline)}</p>\n')
     date = f'<span class="post-date">{article.date_text}</span>\n' if view.show_date else ""
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="{view.charset}">'
-            f"<title>{esc(article.title)}</title></head>\n<body>\n"
-            f'<div class="post"><h2>{esc(article.title)}</h2>\n{date}'
-            f'<div class="entry">\n{"".join(parts)}</div></div>\n</body></html>\n')
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="{view.charset}">'
+        f"<title>{esc(article.title)}</title></head>\n<body>\n"
+        f'<div class="post"><h2>{esc(article.title)}</h2>\n{date}'
+        f'<div class="entry">\n{"".join(parts)}</div></div>\n</body></html>\n'
+    )
 
 
 def malformed(body: bytes) -> bytes:

@@ -8,24 +8,29 @@ pager trap nor slug/host/tracking variants can grow the frontier.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
-from portal_crawler.handoff import ArchiveRun
+from portal_crawler.crawl.handoff import ArchiveRun
+from portal_crawler.extraction.pages import (
+    listing_entries,
+    listing_template,
+    requisite_urls,
+)
+from portal_crawler.extraction.profile import ListingTemplate, Profile, load_profile
+from portal_crawler.extraction.urls import UrlInfo, UrlRules
 from portal_crawler.items import ArticlePage
-from portal_crawler.pages import listing_entries, listing_template, requisite_urls
-from portal_crawler.profile import ListingTemplate, Profile, load_profile
-from portal_crawler.urls import UrlInfo, UrlRules
 
 PRIORITY = {"requisite": 30, "article": 20, "listing": 0}
 _TRUE = {"1", "true", "yes", "on"}
@@ -38,8 +43,15 @@ def _flag(value: Any) -> bool:
 class PortalSpider(scrapy.Spider):
     name = "portal"
 
-    def __init__(self, profile: str | Profile = "mps", start_url: str | Iterable[str] | None = None,
-                 full: Any = False, max_pages: Any = None, recheck_days: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        profile: str | Profile = "mps",
+        start_url: str | Iterable[str] | None = None,
+        full: Any = False,
+        max_pages: Any = None,
+        recheck_days: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.profile = profile if isinstance(profile, Profile) else load_profile(profile)
         urls = [start_url] if isinstance(start_url, str) else list(start_url or [])
@@ -60,13 +72,14 @@ class PortalSpider(scrapy.Spider):
         self.archive: ArchiveRun | None = None
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> "PortalSpider":
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PortalSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         if settings.getbool("PORTAL_ARCHIVE_ENABLED", True):
             lock_fd = settings.get("PORTAL_LOCK_FD")
             spider.archive = ArchiveRun(
-                Path(settings.get("PORTAL_ARCHIVE_DIR", "archive")), spider.profile.ref or spider.profile.name,
+                Path(settings.get("PORTAL_ARCHIVE_DIR", "archive")),
+                spider.profile.ref or spider.profile.name,
                 "full" if spider.full else "incremental",
                 max_warc_size=settings.getint("PORTAL_WARC_MAX_SIZE"),
                 commit_every=settings.getint("PORTAL_COMMIT_EVERY"),
@@ -113,8 +126,9 @@ class PortalSpider(scrapy.Spider):
         meta = {**(meta or {}), "info": info}
         if info.kind == "article":
             meta["handle_httpstatus_list"] = [304, 404, 410]
-        return scrapy.Request(info.url, callback=callback, errback=self.failed_request,
-                              priority=PRIORITY.get(info.kind, 0), meta=meta)
+        return scrapy.Request(
+            info.url, callback=callback, errback=self.failed_request, priority=PRIORITY.get(info.kind, 0), meta=meta
+        )
 
     def failed_request(self, failure: Failure) -> None:
         request = failure.request
@@ -181,7 +195,9 @@ class PortalSpider(scrapy.Spider):
         since = (date.today() - timedelta(days=self.recheck_days)).isoformat()
         return self.archive.catalogue.recheck_candidates([i for i in ids if i], since)
 
-    def _conditional(self, info: UrlInfo, summary: str | None, validators: dict[str, str | None]) -> scrapy.Request | None:
+    def _conditional(
+        self, info: UrlInfo, summary: str | None, validators: dict[str, str | None]
+    ) -> scrapy.Request | None:
         """A re-fetch of a known article, conditional where the server gave validators."""
         request = self._request(info, {"summary": summary})
         if request is not None:
@@ -240,8 +256,11 @@ class PortalSpider(scrapy.Spider):
 
     def _requisites(self, response: TextResponse) -> Iterator[scrapy.Request]:
         """The page's images, stylesheets and scripts not yet requested in this run nor captured before."""
-        fresh = list({info.url: info for info in requisite_urls(response, self.rules)
-                      if info.url not in self._requisites_seen}.values())
+        fresh = list(
+            {
+                info.url: info for info in requisite_urls(response, self.rules) if info.url not in self._requisites_seen
+            }.values()
+        )
         self._requisites_seen.update(info.url for info in fresh)
         captured = self.archive.catalogue.captured([i.url for i in fresh]) if self.archive and fresh else set()
         for info in fresh:
@@ -259,8 +278,11 @@ class PortalSpider(scrapy.Spider):
             return
         stats = self.crawler.stats.get_stats()
         errors = len(self.failed) + sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
-        counts = {"requests": stats.get("downloader/request_count", 0),
-                  "responses": stats.get("downloader/response_count", 0), "errors": errors}
+        counts = {
+            "requests": stats.get("downloader/request_count", 0),
+            "responses": stats.get("downloader/response_count", 0),
+            "errors": errors,
+        }
         status = "ok" if errors == 0 and reason == "finished" else ("failed" if reason != "finished" else "errors")
         code = self.archive.close(status, counts, walk_complete=status == "ok" and not self.stopped_early)
         if code != 0:

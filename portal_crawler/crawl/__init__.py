@@ -1,0 +1,1 @@
+"""What runs inside the Scrapy process: turning responses into exchanges, the hand-off, one run."""

@@ -1,0 +1,133 @@
+"""One crawl run, as the `crawl` and `demo` commands start it: lock, settings, Scrapy, summary."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from portal_crawler.catalogue import Catalogue
+from portal_crawler.core.lock import ArchiveLock
+from portal_crawler.extraction.profile import load_profile
+from portal_crawler.spiders.portal import PortalSpider
+
+# Lifted politeness for the replica on loopback (tests, demo, benchmarks).
+FAST_SETTINGS: dict[str, Any] = {
+    "AUTOTHROTTLE_ENABLED": False,
+    "DOWNLOAD_DELAY": 0,
+    "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    "DOWNLOAD_TIMEOUT": 10,
+    "RETRY_TIMES": 3,
+    "RETRY_BACKOFF_BASE": 0.2,
+    "RETRY_BACKOFF_MAX": 2.0,
+}
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
+
+
+@dataclass
+class CrawlOptions:
+    archive: Path
+    profile: str = "mps"
+    start_urls: list[str] = field(default_factory=list)
+    full: bool = False
+    max_pages: int | None = None
+    recheck_days: int | None = None
+    fast: bool = False
+    progress: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    status: str
+    mode: str
+    counts: dict[str, int]
+    seconds: float
+    archive: Path
+    error: str | None = None  # why a run failed, when the run knows
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.status == "ok" else EXIT_ERRORS
+
+    def summary(self) -> str:
+        c = self.counts
+        rate = c.get("articles_new", 0) / self.seconds if self.seconds else 0.0
+        return (
+            f"run {self.run_id} {self.mode} {self.status}: {c.get('requests', 0)} requests, "
+            f"{c.get('articles_new', 0)} new, {c.get('articles_updated', 0)} updated, "
+            f"{c.get('articles_unchanged', 0)} unchanged, {c.get('errors', 0)} errors, "
+            f"{c.get('warc_bytes', 0) / 1e6:.1f} MB WARC in {self.seconds:.1f} s "
+            f"({rate:.1f} new articles/s) -> {self.archive}"
+        )
+
+
+def crawl_settings(options: CrawlOptions, log_file: Path) -> Settings:
+    settings = Settings()
+    settings.setmodule("portal_crawler.settings", priority="project")
+    if options.fast:
+        settings.setdict(FAST_SETTINGS, priority="cmdline")
+    settings.setdict(
+        {
+            "PORTAL_ARCHIVE_DIR": str(options.archive),
+            "LOG_FILE": str(log_file),
+            "LOG_FILE_APPEND": False,
+        },
+        priority="cmdline",
+    )
+    settings.setdict(options.settings, priority="cmdline")
+    if options.progress:
+        extensions = settings.getdict("EXTENSIONS")
+        settings.set(
+            "EXTENSIONS", {**extensions, "portal_crawler.crawl.progress.ProgressLine": 500}, priority="cmdline"
+        )
+    return settings
+
+
+def run_crawl(options: CrawlOptions) -> RunResult:
+    """Run one crawl to completion; raises LockHeld or ProfileError before anything starts."""
+    profile = load_profile(options.profile)
+    logs = options.archive / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    with ArchiveLock(options.archive) as lock:
+        Catalogue(options.archive / "catalogue.db").close()  # refuses an unusable catalogue before Scrapy starts
+        settings = crawl_settings(options, logs / f"crawl-{stamp}.log")
+        settings.set("PORTAL_LOCK_FD", lock.fd, priority="cmdline")
+        process = CrawlerProcess(settings)
+        crawler = process.create_crawler(PortalSpider)
+        started = time.monotonic()
+        process.crawl(
+            crawler,
+            profile=profile,
+            start_url=options.start_urls,
+            full=options.full,
+            max_pages=options.max_pages,
+            recheck_days=options.recheck_days,
+        )
+        process.start()
+        seconds = time.monotonic() - started
+    spider = crawler.spider
+    if spider is None or spider.archive is None:
+        raise RuntimeError(f"the crawl did not start; see {logs}")
+    return _result(options.archive, spider.archive.run_id, seconds)
+
+
+def _result(archive: Path, run_id: int, seconds: float) -> RunResult:
+    conn = sqlite3.connect(archive / "catalogue.db")
+    try:
+        conn.row_factory = sqlite3.Row
+        row = dict(conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone())
+    finally:
+        conn.close()
+    counts = {k: v for k, v in row.items() if isinstance(v, int) and k not in ("id", "pid")}
+    return RunResult(run_id, row["status"], row["mode"], counts, seconds, archive, row.get("error_summary"))

@@ -1,0 +1,180 @@
+"""Full-text search of the catalogue: FTS5 over title, summary, body and author, ranked by bm25.
+
+The ranking query touches only the FTS index (plus `articles` when a filter
+asks for it) and stops at `limit`; snippets and article columns are read for
+those few hits alone, so a search costs about the same at 500 or 50,000 articles.
+The filters (`ArticleFilter`) are shared with `export`.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from portal_crawler.catalogue import Catalogue
+
+# bm25 weights for the FTS columns, in their order: title, summary, body, author
+WEIGHTS = (10.0, 4.0, 1.0, 2.0)
+PLAIN_MARKS = ("[", "]")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class DeskError(Exception):
+    """A search, export or stats request that cannot be answered as asked; the message says how to fix it."""
+
+
+class BadFilter(DeskError):
+    """A --since/--until/--author/--limit value that cannot be used."""
+
+
+class SearchSyntaxError(DeskError):
+    """The query is not valid FTS5 syntax."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    title: str | None
+    published: str | None
+    author: str | None
+    url: str
+    snippet: str
+    rank: float  # bm25 score as FTS5 gives it: lower is more relevant
+
+
+def parse_date(value: str | None, option: str) -> str | None:
+    """A YYYY-MM-DD date, checked; `option` names it in the message."""
+    if value is None:
+        return None
+    try:
+        if not _DATE.fullmatch(value):
+            raise ValueError
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise BadFilter(f"{option} {value!r} is not a date: give it as YYYY-MM-DD, e.g. 2024-03-31") from None
+
+
+def fold(text: str | None) -> str | None:
+    """Lower case without diacritics, so 'HOAI AN' finds 'Hoài An'."""
+    if text is None:
+        return None
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("đ", "d"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    """Published date range (inclusive, YYYY-MM-DD) and author (case- and accent-insensitive substring)."""
+
+    since: str | None = None
+    until: str | None = None
+    author: str | None = None
+
+    @classmethod
+    def parse(cls, since: str | None = None, until: str | None = None, author: str | None = None) -> ArticleFilter:
+        since, until = parse_date(since, "--since"), parse_date(until, "--until")
+        if since and until and since > until:
+            raise BadFilter(f"--since {since} is after --until {until}: swap them")
+        if author is not None and not author.strip():
+            raise BadFilter("--author is empty: give part of a name, e.g. --author 'Hoài An'")
+        return cls(since, until, author.strip() if author else None)
+
+    def __bool__(self) -> bool:
+        return any((self.since, self.until, self.author))
+
+    def where(self, catalogue: Catalogue, alias: str = "articles") -> tuple[str, list[Any]]:
+        """SQL condition on `alias` and its parameters ('1' when there is no filter)."""
+        clauses, params = [], []
+        if self.since:
+            clauses.append(f"{alias}.published >= ?")
+            params.append(self.since)
+        if self.until:  # inclusive even when published carries a time
+            clauses.append(f"{alias}.published < ?")
+            params.append((date.fromisoformat(self.until) + timedelta(days=1)).isoformat())
+        if self.author:
+            catalogue.conn.create_function("portal_fold", 1, fold, deterministic=True)
+            clauses.append(f"instr(portal_fold({alias}.author), ?) > 0")
+            params.append(fold(self.author))
+        return " AND ".join(clauses) or "1", params
+
+
+def search(
+    catalogue: Catalogue,
+    query: str,
+    since: str | None = None,
+    until: str | None = None,
+    author: str | None = None,
+    limit: int = 20,
+    marks: tuple[str, str] = PLAIN_MARKS,
+) -> list[Hit]:
+    """The `limit` best matches of an FTS5 query, best first, each with a snippet whose matches sit in `marks`."""
+    if not query or not query.strip():
+        raise SearchSyntaxError("empty query: give words to look for, e.g. portal-crawler search 'drug trafficking'")
+    if limit < 1:
+        raise BadFilter(f"--limit {limit} is too small: give 1 or more")
+    filters = ArticleFilter.parse(since, until, author)
+    try:
+        ranked = _ranked(catalogue, query, filters, limit)
+        return _hits(catalogue, query, ranked, marks)
+    except sqlite3.OperationalError as exc:
+        raise _syntax_error(query, str(exc)) from None
+
+
+def _ranked(catalogue: Catalogue, query: str, filters: ArticleFilter, limit: int) -> list[tuple[int, float]]:
+    """(rowid, bm25) of the best matches; only the FTS index is read unless a filter needs articles."""
+    rank = f"bm25(articles_fts, {', '.join(map(str, WEIGHTS))})"
+    if not filters:  # bm25() called directly is a third faster than FTS5's rank column
+        sql = f"SELECT rowid, {rank} AS score FROM articles_fts WHERE articles_fts MATCH ? ORDER BY score LIMIT ?"
+        return catalogue.conn.execute(sql, (query, limit)).fetchall()
+    where, params = filters.where(catalogue, "a")
+    sql = (
+        f"SELECT articles_fts.rowid, {rank} AS score FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
+        f" WHERE articles_fts MATCH ? AND {where} ORDER BY score LIMIT ?"
+    )
+    return catalogue.conn.execute(sql, (query, *params, limit)).fetchall()
+
+
+def _hits(catalogue: Catalogue, query: str, ranked: list[tuple[int, float]], marks: tuple[str, str]) -> list[Hit]:
+    if not ranked:
+        return []
+    rowids = [rowid for rowid, _ in ranked]
+    sql = (
+        "SELECT a.rowid, a.id, a.title, a.published, a.author, a.url,"
+        " snippet(articles_fts, -1, ?, ?, '…', 16)"
+        " FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
+        f" WHERE articles_fts MATCH ? AND articles_fts.rowid IN ({', '.join('?' * len(rowids))})"
+    )
+    rows = {row[0]: row[1:] for row in catalogue.conn.execute(sql, (*marks, query, *rowids))}
+    return [
+        Hit(*rows[rowid][:-1], snippet=" ".join(rows[rowid][-1].split()), rank=score)
+        for rowid, score in ranked
+        if rowid in rows
+    ]
+
+
+_REASONS = (  # FTS5's own words -> what they mean to someone typing a query
+    (re.compile(r'fts5: syntax error near ""'), "it ends where a word or a closing bracket should follow"),
+    (re.compile(r'fts5: syntax error near "(AND|OR|NOT)"'), "{0} needs words on both sides"),
+    (re.compile(r'fts5: syntax error near "(.*)"'), "{0} cannot stand there unquoted"),
+    (re.compile(r"unterminated string"), "a double quote is not closed"),
+    (re.compile(r"no such column: (.*)"), "'{0}' is not a column to search (title, summary, body, author)"),
+    (re.compile(r"unknown special query"), "a bare '*' is not a query"),
+    (re.compile(r"expected integer, got (.*)"), "NEAR(...) takes a number of words as distance, not {0}"),
+)
+
+
+def _syntax_error(query: str, reason: str) -> DeskError:
+    if "no such table" in reason:
+        return DeskError(f"the catalogue has no full-text index ({reason}): rebuild it with 'portal-crawler reindex'")
+    for pattern, meaning in _REASONS:
+        if found := pattern.match(reason):
+            words = " ".join(re.findall(r"[^\W_]+", query)) or "drug trafficking"
+            return SearchSyntaxError(
+                f"bad search query {query!r}: {meaning.format(*found.groups())}; to search for"
+                f" the words literally, wrap them in double quotes: '\"{words}\"'"
+            )
+    return DeskError(f"search failed: {reason}")

@@ -1,0 +1,94 @@
+"""What a fetched page yields, shared by the spider and `reindex`.
+
+Both read pages through Scrapy's own response classes, so a page is decoded
+and parsed the same way whether it arrives over the network or from a WARC
+record years later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scrapy.http import Headers, TextResponse
+from scrapy.responsetypes import responsetypes
+
+from portal_crawler.extraction.article import Article
+from portal_crawler.extraction.extract import extract
+from portal_crawler.extraction.profile import ListingTemplate, Profile
+from portal_crawler.extraction.urls import UrlInfo, UrlRules
+
+ENCODING_HEADERS = ("content-encoding", "transfer-encoding")
+REQUISITE_SOURCES = "img::attr(src), link[rel~=stylesheet]::attr(href), script::attr(src)"
+
+
+def text_response(url: str, status: int, headers: list[tuple[str, str]], body: bytes) -> TextResponse | None:
+    """A decoded body as Scrapy would hand it to a spider (None when it is not text).
+
+    `body` has its Content-Encoding undone already; Scrapy's response classes
+    then pick the character encoding exactly as they do during a crawl.
+    """
+    kept = Headers([(k, v) for k, v in headers if k.lower() not in ENCODING_HEADERS])
+    cls = responsetypes.from_args(headers=kept, url=url, body=body)
+    response = cls(url=url, status=status, headers=kept, body=body)
+    return response if isinstance(response, TextResponse) else None
+
+
+def listing_template(profile: Profile, response: TextResponse) -> ListingTemplate | None:
+    """The first listing template whose signature matches, or None."""
+    for template in profile.listing_templates:
+        if response.css(template.signature):
+            return template
+    return None
+
+
+def listing_entries(
+    response: TextResponse, template: ListingTemplate | None, rules: UrlRules
+) -> Iterator[tuple[UrlInfo, str | None]]:
+    """(article URL info, summary) for each article a listing page links to."""
+    items = response.css(template.item) if template else [response]
+    for item in items:
+        links = item.css(template.link).getall() if template else item.css("a::attr(href)").getall()
+        summary = " ".join(" ".join(item.css(template.summary).xpath("string()").getall()).split()) if template else ""
+        for href in links:
+            info = rules.classify(response.urljoin(href.strip()))
+            if info.kind == "article" and rules.allowed(info.url):
+                yield info, summary or None
+
+
+def article_item(
+    response: TextResponse,
+    info: UrlInfo,
+    profile: Profile,
+    *,
+    summary: str | None,
+    capture_id: int | None,
+    fetched_at: str | None,
+) -> Article:
+    """The Article item of an article page."""
+    extraction = extract(response.selector, response.url, profile)
+    return Article(
+        id=info.article_id or "",
+        url=info.url,
+        title=extraction.title,
+        published=extraction.published,
+        author=extraction.author,
+        summary=summary,
+        body=extraction.body,
+        paragraphs=extraction.paragraphs,
+        captions=extraction.captions,
+        images=extraction.images,
+        section=info.section,
+        template=extraction.template,
+        quality=extraction.quality,
+        problems=extraction.problems,
+        capture_id=capture_id,
+        fetched_at=fetched_at,
+    )
+
+
+def requisite_urls(response: TextResponse, rules: UrlRules) -> Iterator[UrlInfo]:
+    """Images, stylesheets and scripts the page embeds from the portal's own hosts."""
+    for src in response.css(REQUISITE_SOURCES).getall():
+        info = rules.classify(response.urljoin(src.strip()))
+        if info.kind == "requisite" and rules.allowed(info.url):
+            yield info

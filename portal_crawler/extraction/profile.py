@@ -1,0 +1,218 @@
+"""Site profiles: what the crawler knows about one portal, loaded from TOML and validated.
+
+A profile is data only: hosts, start URLs, URL patterns, and per template the
+selectors that find each field. Loading checks every regex and selector and
+fails with the file and key at fault, so a typo never reaches a crawl.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from parsel.csstranslator import HTMLTranslator
+
+from portal_crawler.extraction.cleaners import CLEANERS
+
+PROFILES_PACKAGE = "portal_crawler.profiles"
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be used; the message names file and key."""
+
+
+@dataclass(frozen=True)
+class UrlPatterns:
+    listing: tuple[re.Pattern[str], ...]
+    article: tuple[re.Pattern[str], ...]
+    requisite: tuple[re.Pattern[str], ...]
+    deny: tuple[re.Pattern[str], ...]
+    page_param: str = "Page"
+    id_query_param: str | None = None
+    id_query_prefix: str = ""
+    default_section: str = ""
+
+
+@dataclass(frozen=True)
+class ListingTemplate:
+    name: str
+    signature: str
+    item: str
+    link: str
+    summary: str
+    pager_links: str
+
+
+@dataclass(frozen=True)
+class ArticleTemplate:
+    name: str
+    signature: str
+    title: str
+    published: str
+    body: str
+    paragraph: str
+    caption: str
+    byline: str
+    images: str
+    drop_patterns: tuple[re.Pattern[str], ...] = ()
+    cleaners: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CLEANERS))
+
+
+DEFAULT_CLEANERS = {"title": "text", "published": "date", "author": "byline"}
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    source: str
+    hosts: tuple[str, ...]
+    start_urls: tuple[str, ...]
+    urls: UrlPatterns
+    listing_templates: tuple[ListingTemplate, ...]
+    templates: tuple[ArticleTemplate, ...]
+    date_formats: tuple[str, ...]
+    description: str = ""
+    ref: str = ""  # what load_profile was given (a name or a path), to load it again elsewhere
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+class _Reader:
+    """Reads typed values out of the TOML tree, naming file and key on error."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._css = HTMLTranslator()
+
+    def fail(self, key: str, message: str) -> ProfileError:
+        return ProfileError(f"{self.source}: {key}: {message}")
+
+    def get(self, table: dict[str, Any], key: str, path: str, kind: type, default: Any = ...) -> Any:
+        if key not in table:
+            if default is ...:
+                raise self.fail(path, "missing")
+            return default
+        value = table[key]
+        if not isinstance(value, kind):
+            raise self.fail(path, f"expected {kind.__name__}, got {type(value).__name__}")
+        return value
+
+    def strings(self, table: dict[str, Any], key: str, path: str, default: Any = ...) -> tuple[str, ...]:
+        values = self.get(table, key, path, list, default)
+        if not all(isinstance(v, str) for v in values):
+            raise self.fail(path, "expected a list of strings")
+        return tuple(values)
+
+    def regexes(self, table: dict[str, Any], key: str, path: str, default: Any = ...) -> tuple[re.Pattern[str], ...]:
+        compiled = []
+        for i, text in enumerate(self.strings(table, key, path, default)):
+            try:
+                compiled.append(re.compile(text))
+            except re.error as exc:
+                raise self.fail(f"{path}[{i}]", f"bad regex {text!r}: {exc}") from None
+        return tuple(compiled)
+
+    def selector(self, table: dict[str, Any], key: str, path: str) -> str:
+        text = self.get(table, key, path, str)
+        try:
+            self._css.css_to_xpath(text)
+        except Exception as exc:  # cssselect raises several types
+            raise self.fail(path, f"bad CSS selector {text!r}: {exc}") from None
+        return text
+
+
+def _url_patterns(r: _Reader, t: dict[str, Any]) -> UrlPatterns:
+    article = r.regexes(t, "article", "urls.article")
+    for i, pattern in enumerate(article):
+        if "id" not in pattern.groupindex:
+            raise r.fail(f"urls.article[{i}]", "needs a named group (?P<id>...)")
+    return UrlPatterns(
+        listing=r.regexes(t, "listing", "urls.listing"),
+        article=article,
+        requisite=r.regexes(t, "requisite", "urls.requisite", []),
+        deny=r.regexes(t, "deny", "urls.deny", []),
+        page_param=r.get(t, "page_param", "urls.page_param", str, "Page"),
+        id_query_param=r.get(t, "id_query_param", "urls.id_query_param", str, None),
+        id_query_prefix=r.get(t, "id_query_prefix", "urls.id_query_prefix", str, ""),
+        default_section=r.get(t, "default_section", "urls.default_section", str, ""),
+    )
+
+
+def _listing_template(r: _Reader, t: dict[str, Any], path: str) -> ListingTemplate:
+    keys = ("signature", "item", "link", "summary", "pager_links")
+    values = {k: r.selector(t, k, f"{path}.{k}") for k in keys}
+    return ListingTemplate(name=r.get(t, "name", f"{path}.name", str), **values)
+
+
+def _article_template(r: _Reader, t: dict[str, Any], path: str) -> ArticleTemplate:
+    keys = ("signature", "title", "published", "body", "paragraph", "caption", "byline", "images")
+    values = {k: r.selector(t, k, f"{path}.{k}") for k in keys}
+    drops = r.regexes(t, "drop_patterns", f"{path}.drop_patterns", [])
+    cleaners = {**DEFAULT_CLEANERS, **r.get(t, "cleaners", f"{path}.cleaners", dict, {})}
+    for name, cleaner in cleaners.items():
+        if name not in DEFAULT_CLEANERS or cleaner not in CLEANERS:
+            raise r.fail(
+                f"{path}.cleaners.{name}", f"unknown field or cleaner {cleaner!r} (cleaners: {', '.join(CLEANERS)})"
+            )
+    return ArticleTemplate(name=r.get(t, "name", f"{path}.name", str), drop_patterns=drops, cleaners=cleaners, **values)
+
+
+def _tables(r: _Reader, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    tables = r.get(data, key, key, list)
+    if not tables or not all(isinstance(t, dict) for t in tables):
+        raise r.fail(key, "expected one or more [[%s]] tables" % key)
+    return tables
+
+
+def parse_profile(data: dict[str, Any], source: str) -> Profile:
+    """Build a validated Profile from a parsed TOML document."""
+    r = _Reader(source)
+    listing = [
+        _listing_template(r, t, f"listing_templates[{i}]") for i, t in enumerate(_tables(r, data, "listing_templates"))
+    ]
+    templates = [_article_template(r, t, f"templates[{i}]") for i, t in enumerate(_tables(r, data, "templates"))]
+    names = [t.name for t in templates]
+    if len(set(names)) != len(names) or "fallback" in names:
+        raise r.fail("templates", "template names must be unique and not 'fallback'")
+    dates = r.get(data, "dates", "dates", dict, {})
+    return Profile(
+        name=r.get(data, "name", "name", str),
+        source=source,
+        description=r.get(data, "description", "description", str, ""),
+        hosts=tuple(h.lower() for h in r.strings(data, "hosts", "hosts")),
+        start_urls=r.strings(data, "start_urls", "start_urls"),
+        urls=_url_patterns(r, r.get(data, "urls", "urls", dict)),
+        listing_templates=tuple(listing),
+        templates=tuple(templates),
+        date_formats=r.strings(dates, "formats", "dates.formats", ["%Y-%m-%d"]),
+        raw=data,
+    )
+
+
+def load_profile(name_or_path: str) -> Profile:
+    """Load a profile by name (a file in portal_crawler/profiles) or by path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        text, source = _read_file(path), str(path)
+    else:
+        resource = resources.files(PROFILES_PACKAGE) / f"{name_or_path}.toml"
+        if not resource.is_file():
+            raise ProfileError(
+                f"{name_or_path}: no such profile (looked for {name_or_path}.toml in {PROFILES_PACKAGE})"
+            )
+        text, source = resource.read_text(encoding="utf-8"), f"profiles/{name_or_path}.toml"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{source}: not valid TOML: {exc}") from None
+    return replace(parse_profile(data, source), ref=str(path.resolve()) if source == str(path) else name_or_path)
+
+
+def _read_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read profile: {exc.strerror}") from None

@@ -1,0 +1,1 @@
+"""Keeping an archive sound and usable: verify and repair, reindex, replay."""
