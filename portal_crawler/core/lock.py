@@ -11,8 +11,10 @@ import fcntl
 import os
 from pathlib import Path
 
+from portal_crawler.core.errors import ArchiveBusy
 
-class LockHeld(Exception):
+
+class LockHeld(ArchiveBusy):
     """Another live process holds the archive."""
 
     def __init__(self, path: Path, pid: str) -> None:

@@ -19,13 +19,26 @@ import socket
 import threading
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from portal_crawler.replica.responses import Response, accepts_gzip, not_modified
 from portal_crawler.replica.variants import malformed
 
-if TYPE_CHECKING:
-    from portal_crawler.replica.replica import Replica
+
+class ServedPortal(Protocol):
+    """What the server needs of the replica (its API, replica.py), so neither module imports the other."""
+
+    server_name: str
+    faults: Any
+    site: Any
+    stopping: threading.Event
+
+    def count(self, target: str) -> None: ...
+
+    def control(self, method: str, path: str, raw: bytes) -> tuple[int, object]: ...
+
+    def cookies(self) -> list[str]: ...
+
 
 CONTROL_PREFIX = "/_replica/"
 CHUNK = 8192
@@ -37,7 +50,7 @@ class ReplicaServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], replica: Replica) -> None:
+    def __init__(self, address: tuple[str, int], replica: ServedPortal) -> None:
         super().__init__(address, ReplicaHandler)
         self.replica = replica
         self.connections: set[socket.socket] = set()

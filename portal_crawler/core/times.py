@@ -1,0 +1,25 @@
+"""The archive's timestamp formats, written once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso_seconds(moment: datetime | None = None) -> str:
+    """`2026-12-01T09:26:39Z`: the catalogue's times (fetched_at, started, first_seen)."""
+    return (moment or utc_now()).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def file_stamp(moment: datetime | None = None) -> str:
+    """`20261201T092639Z`: log file names."""
+    return (moment or utc_now()).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def replay_timestamp(iso: str) -> str:
+    """The 14-digit wayback timestamp of an ISO time (`2026-12-01T09:26:39Z` -> `20261201092639`)."""
+    digits = "".join(ch for ch in iso if ch.isdigit())
+    return digits[:14].ljust(14, "0")
