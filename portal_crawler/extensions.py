@@ -24,6 +24,4 @@ class WarcCaptureExtension:
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         run = getattr(spider, "archive", None)
         if run is not None:
-            request.meta["capture_token"], request.meta["fetched_at"] = run.capture(
-                request, response, request.meta.get("info")
-            )
+            run.capture(request, response, request.meta.get("info"))

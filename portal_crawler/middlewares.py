@@ -1,4 +1,9 @@
-"""Downloader middlewares: retries that back off, and honour Retry-After.
+"""Downloader middlewares: the run's scope, and retries that back off and honour Retry-After.
+
+`ScopeMiddleware` drops every request outside the run's hosts, compared with
+their port: Scrapy's offsite check (`allowed_domains`) compares host names
+only, so a redirect or meta refresh to another port of the same host (another
+service) would otherwise be fetched and catalogued under the portal's IDs.
 
 Scrapy's RetryMiddleware retries at once; against a struggling portal that is
 exactly wrong. `BackoffRetryMiddleware` marks each retry with a delay (doubling
@@ -16,6 +21,7 @@ from email.utils import parsedate_to_datetime
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 
@@ -75,3 +81,20 @@ class RetryDelayMiddleware:
         if delay:
             await asyncio.sleep(delay)
         return None
+
+
+class ScopeMiddleware:
+    """Refuses any request whose scheme, host and port are not the run's (a redirect's target included)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ScopeMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        rules = getattr(self.crawler.spider, "rules", None)
+        if rules is not None and not rules.in_scope(request.url):
+            self.crawler.stats.inc_value("portal/out_of_scope")
+            raise IgnoreRequest(f"out of scope (scheme, host and port): {request.url}")

@@ -24,6 +24,9 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote control listens on a loopback port and runs posted Python in the crawl
+# (with a token under $HOME that killed runs leave behind): a nightly archiver opens no port.
+REMOTE_CONTROL_ENABLED = False
 
 # -- faults ------------------------------------------------------------------
 RETRY_ENABLED = True
@@ -32,6 +35,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry, doubling per attempt
 RETRY_BACKOFF_MAX = 120.0  # and never more than this (Retry-After included)
 DOWNLOADER_MIDDLEWARES = {
+    "portal_crawler.middlewares.ScopeMiddleware": 50,  # before robots.txt: nothing leaves the run's hosts
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "portal_crawler.middlewares.BackoffRetryMiddleware": 550,
     "portal_crawler.middlewares.RetryDelayMiddleware": 560,
@@ -56,10 +60,8 @@ EXTENSIONS = {
     "portal_crawler.extensions.WarcCaptureExtension": 100,
 }
 # portal_crawler.crawl.progress.ProgressLine is added by `portal-crawler crawl` when stderr is a terminal.
-ITEM_PIPELINES = {
-    "portal_crawler.pipelines.ValidatePipeline": 100,
-    "portal_crawler.pipelines.CataloguePipeline": 300,
-}
+# No ITEM_PIPELINES: the article stages (extract, validate, version, catalogue) run in the
+# writer process from each capture (portal_crawler/writer/session.py).
 PORTAL_ARCHIVE_DIR = "archive"
 PORTAL_PROFILE = "mps"
 PORTAL_WARC_MAX_SIZE = 1_000_000_000

@@ -1,114 +1,13 @@
-"""The crawl's side of the archive: lock, run row, catalogue reads, and the hand-off to the writer process."""
+"""The pipe to the writer process: frames in order, never blocking the reactor on a full pipe."""
 
 from __future__ import annotations
 
 import fcntl
-import itertools
 import os
 import select
-import subprocess
-import sys
 import threading
 from collections import deque
-from collections.abc import Callable
 from contextlib import suppress
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
-
-from scrapy import Request
-from scrapy.http import Response
-
-from portal_crawler import __version__
-from portal_crawler.catalogue import Catalogue
-from portal_crawler.core.lock import ArchiveLock
-from portal_crawler.crawl.capture import exchange_from_scrapy
-from portal_crawler.extraction.urls import UrlInfo
-from portal_crawler.writer.protocol import WriterConfig, frame
-
-
-class ArchiveRun:
-    """Reads the catalogue for the spider; every write goes, in order, to the writer process."""
-
-    def __init__(
-        self,
-        archive_dir: Path,
-        profile: str,
-        mode: str,
-        *,
-        max_warc_size: int,
-        commit_every: int,
-        commit_seconds: float,
-        lock_fd: int | None = None,
-        log_file: str | None = None,
-    ) -> None:
-        self.archive_dir = Path(archive_dir)
-        self.lock = None if lock_fd is not None else ArchiveLock(self.archive_dir).acquire()
-        lock_fd = lock_fd if lock_fd is not None else self.lock.fd
-        self.catalogue = Catalogue(self.archive_dir / "catalogue.db")
-        self.run_id = self.catalogue.start_run(mode, profile, __version__, os.getpid())
-        config = WriterConfig(
-            self.archive_dir, profile, self.run_id, mode, max_warc_size, commit_every, commit_seconds, log_file
-        )
-        log = _log_stream(log_file)
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "portal_crawler.writer"],
-                stdin=subprocess.PIPE,
-                pass_fds=(lock_fd,),
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-            )
-        finally:
-            if log is not None:
-                log.close()
-        self._tokens = itertools.count(1)
-        self.failure: str | None = None
-        self.on_failure: Callable[[str], None] | None = None  # the spider stops the crawl: nothing more can be kept
-        self._pipe = FramePipe(self.process.stdin.fileno())
-        self._send(config)
-
-    def _send(self, message: Any) -> None:
-        """Hand one message over; if the writer has died, say so once (`on_failure`) and drop the rest."""
-        if self.failure is not None or self._pipe.send(frame(message)):
-            return
-        self.failure = f"the archive writer stopped (exit {self.process.poll()})"
-        if self.on_failure is not None:
-            self.on_failure(self.failure)
-
-    def capture(self, request: Request, response: Response, info: UrlInfo | None) -> tuple[int, datetime]:
-        fetched_at = datetime.now(UTC)
-        token = next(self._tokens)
-        is_article = info is not None and info.kind == "article"
-        self._send(("capture", token, exchange_from_scrapy(request, response, fetched_at), is_article))
-        return token, fetched_at
-
-    def article(self, token: int, info: UrlInfo, summary: str | None) -> None:
-        self._send(("article", token, info, summary))
-
-    def page_outcome(self, kind: str, token: int, article_id: str | None = None) -> None:
-        """`unchanged` (304), `gone` (404/410) or `drop` (a page that is no article after all)."""
-        self._send((kind, token) if kind == "drop" else (kind, token, article_id))
-
-    def close(self, status: str, stats: dict[str, int], walk_complete: bool) -> int:
-        """Hand over the run's figures, wait until everything is written; the writer's exit code."""
-        self._pipe.send(frame(("close", status, stats, walk_complete)))
-        self._pipe.close()
-        with suppress(OSError):  # nothing is buffered there; a writer that died makes no difference
-            self.process.stdin.close()
-        code = self.process.wait()
-        if code != 0:
-            self.catalogue.finish_run(
-                self.run_id,
-                "failed",
-                stats,
-                f"the archive writer stopped (exit {code}) before the run ended; see the run's"
-                " log; the next run fetches whatever is missing",
-            )
-        self.catalogue.close()
-        if self.lock:
-            self.lock.release()
-        return code
 
 
 class FramePipe:
@@ -185,10 +84,3 @@ class FramePipe:
             self.closing = True
             self.changed.notify_all()
         self.drainer.join()
-
-
-def _log_stream(log_file: str | None) -> Any:
-    if not log_file:
-        return None
-    Path(log_file).parent.mkdir(parents=True, exist_ok=True)
-    return open(log_file, "ab")

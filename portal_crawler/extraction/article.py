@@ -23,3 +23,8 @@ class Article:
     problems: list[str] = field(default_factory=list)
     capture_id: int | None = None
     fetched_at: str | None = None
+
+    @property
+    def keepable(self) -> bool:
+        """Whether this is an article worth a catalogue row: an ID, and a title or some text."""
+        return bool(self.id and (self.paragraphs or self.title))

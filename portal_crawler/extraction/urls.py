@@ -32,6 +32,11 @@ class UrlRules:
         self.patterns = profile.urls
         self.hosts = frozenset(h.lower() for h in (*profile.hosts, *extra_hosts))
 
+    def in_scope(self, url: str) -> bool:
+        """True for http(s) URLs whose host AND port are the profile's or a start URL's (redirects included)."""
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and parts.netloc.lower() in self.hosts
+
     def allowed(self, url: str) -> bool:
         """True for http(s) URLs on the profile's hosts that no deny pattern matches."""
         parts = urlsplit(url)

@@ -22,7 +22,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
-from portal_crawler.crawl.handoff import ArchiveRun
+from portal_crawler.crawl.archive_run import ArchiveRun
 from portal_crawler.extraction.pages import (
     listing_entries,
     listing_template,
@@ -30,7 +30,7 @@ from portal_crawler.extraction.pages import (
 )
 from portal_crawler.extraction.profile import ListingTemplate, Profile, load_profile
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
-from portal_crawler.items import ArticlePage
+from portal_crawler.writer.protocol import WriterConfig
 
 PRIORITY = {"requisite": 30, "article": 20, "listing": 0}
 _TRUE = {"1", "true", "yes", "on"}
@@ -77,16 +77,19 @@ class PortalSpider(scrapy.Spider):
         settings = crawler.settings
         if settings.getbool("PORTAL_ARCHIVE_ENABLED", True):
             lock_fd = settings.get("PORTAL_LOCK_FD")
-            spider.archive = ArchiveRun(
-                Path(settings.get("PORTAL_ARCHIVE_DIR", "archive")),
-                spider.profile.ref or spider.profile.name,
-                "full" if spider.full else "incremental",
+            config = WriterConfig(
+                archive_dir=Path(settings.get("PORTAL_ARCHIVE_DIR")),
+                profile=spider.profile.ref or spider.profile.name,
+                run_id=0,
+                mode="full" if spider.full else "incremental",
                 max_warc_size=settings.getint("PORTAL_WARC_MAX_SIZE"),
                 commit_every=settings.getint("PORTAL_COMMIT_EVERY"),
                 commit_seconds=settings.getfloat("PORTAL_COMMIT_SECONDS"),
-                lock_fd=int(lock_fd) if lock_fd is not None else None,
                 log_file=settings.get("LOG_FILE"),
+                robots="obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+                scope=tuple(sorted(spider.rules.hosts)),
             )
+            spider.archive = ArchiveRun(config, lock_fd=int(lock_fd) if lock_fd is not None else None)
             spider.archive.on_failure = spider.archive_failed
             crawler.signals.connect(spider.sweep_catalogue, signal=signals.spider_idle)
             previous_ok = spider.archive.catalogue.previous_walk_complete(spider.archive.run_id)
@@ -225,34 +228,13 @@ class PortalSpider(scrapy.Spider):
                     yield request
 
     # -- articles and requisites ---------------------------------------------
-    def parse_article(self, response: Response) -> Iterator[ArticlePage | scrapy.Request]:
-        info: UrlInfo = response.meta.get("info") or self.rules.classify(response.url)
-        token = response.meta.get("capture_token")
-        if response.status != 200:
-            self._not_ok(response, info, token)
-            return
-        if not isinstance(response, TextResponse):
-            self.logger.error("not a text page: %s", response.url)
-            self.failed.append(response.url)
-            if self.archive is not None and token is not None:
-                self.archive.page_outcome("drop", token)
-            return
-        yield ArticlePage(info=info, summary=response.meta.get("summary"), capture_token=token)
-        yield from self._requisites(response)
+    def parse_article(self, response: Response) -> Iterator[scrapy.Request]:
+        """The writer process catalogues the page from its capture; here only its requisites are queued.
 
-    def _not_ok(self, response: Response, info: UrlInfo, token: int | None) -> None:
-        """304: unchanged since the stored capture; 404/410: gone (kept, marked)."""
-        if self.archive is None or token is None or not info.article_id:
-            return
-        if response.status == 304:
-            self.archive.page_outcome("unchanged", token, info.article_id)
-        elif self.archive.catalogue.article(info.article_id) is not None:
-            self.archive.page_outcome("gone", token, info.article_id)
-            self.logger.info("article %s is gone (%s)", info.article_id, response.status)
-        else:
-            self.archive.page_outcome("drop", token)
-            self.failed.append(response.url)
-            self.logger.error("article %s answers %s and was never archived", info.url, response.status)
+        A 304 or 404/410 is the writer's to judge too (unchanged, or gone).
+        """
+        if response.status == 200 and isinstance(response, TextResponse):
+            yield from self._requisites(response)
 
     def _requisites(self, response: TextResponse) -> Iterator[scrapy.Request]:
         """The page's images, stylesheets and scripts not yet requested in this run nor captured before."""

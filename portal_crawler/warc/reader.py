@@ -1,13 +1,12 @@
 """Reading WARC files back: one record at a pointer, every record of a file, digests.
 
-The reading side of `warc.py`, used by `show`, `verify`, `replay` and `reindex`.
+The reading side of `writer.py`, used by `show`, `verify`, `replay` and `reindex`.
 Records are read one gzip member at a time, so a pointer from the catalogue
 costs one member's inflation and a broken member is named by file and offset.
 """
 
 from __future__ import annotations
 
-import importlib
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,7 +18,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
-from portal_crawler.warc.records import CAPTURE_TYPES, Headers, payload_digest
+from portal_crawler.warc.codings import DECODE_LIMIT, decode_entity
+from portal_crawler.warc.records import CAPTURE_TYPES, Headers, header, payload_digest
 
 CHUNK = 1 << 16
 
@@ -54,56 +54,11 @@ class ArchivedResponse:
     refers_to_date: str | None = None
 
     def header(self, name: str) -> str | None:
-        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+        return header(self.headers, name)
 
-    def decoded_body(self) -> bytes:
-        """The entity with its Content-Encoding (gzip, deflate, chained) undone."""
-        return decode_entity(self.entity, self.header("Content-Encoding"))
-
-
-def decode_entity(entity: bytes, content_encoding: str | None) -> bytes:
-    """Undo a Content-Encoding (gzip, deflate, br, zstd, chained); raises ValueError when corrupt."""
-    body = entity
-    codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
-    for coding in reversed([c for c in codings if c and c != "identity"]):
-        body = _decode(body, coding)
-    return body
-
-
-_WBITS = {
-    "gzip": (zlib.MAX_WBITS | 32,),
-    "x-gzip": (zlib.MAX_WBITS | 32,),
-    "deflate": (zlib.MAX_WBITS, -zlib.MAX_WBITS),
-}  # deflate: zlib-wrapped, or raw
-# Scrapy advertises br and zstd when these are installed, so the archive may hold them.
-_OPTIONAL_CODECS = {"br": ("brotli", "brotlicffi"), "zstd": ("compression.zstd", "backports.zstd")}
-
-
-def _decode(body: bytes, coding: str) -> bytes:
-    """Undo one content coding; ValueError when it is unknown or the data is broken."""
-    if coding in _OPTIONAL_CODECS:
-        return _decode_optional(body, coding)
-    if coding not in _WBITS:
-        raise ValueError(f"unsupported Content-Encoding {coding!r}")
-    for wbits in _WBITS[coding]:
-        try:
-            return zlib.decompress(body, wbits)
-        except zlib.error as error:
-            problem = error
-    raise ValueError(f"cannot undo Content-Encoding {coding}: {problem}")
-
-
-def _decode_optional(body: bytes, coding: str) -> bytes:
-    for name in _OPTIONAL_CODECS[coding]:
-        try:
-            codec = importlib.import_module(name)
-        except ImportError:
-            continue
-        try:
-            return codec.decompress(body)
-        except Exception as error:  # brotli.error, ZstdError: no common base class
-            raise ValueError(f"cannot undo Content-Encoding {coding}: {error}") from None
-    raise ValueError(f"Content-Encoding {coding} needs one of {_OPTIONAL_CODECS[coding]} installed")
+    def decoded_body(self, limit: int = DECODE_LIMIT) -> bytes:
+        """The entity with its Content-Encoding (gzip, deflate, chained) undone, at most `limit` bytes."""
+        return decode_entity(self.entity, self.header("Content-Encoding"), limit)
 
 
 @dataclass(frozen=True)

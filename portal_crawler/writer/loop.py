@@ -1,28 +1,44 @@
-"""The writer process's main loop: messages from the crawl, in order, until `close` or end of stream."""
+"""The writer process's main loop: messages from the crawl, in order, until `Close` or end of stream.
+
+If the writer cannot go on (the disk is full, the catalogue is unusable), it
+says why in ONE line on its stdout, which the crawl reads and prints, leaves
+the run row closed as `failed` when the catalogue still takes a write, and
+exits with `EXIT_FAILED`; every record already written stays on disk, and
+`verify --repair` catalogues those written after the last commit.
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
 import select
 import sys
 from typing import BinaryIO
 
-from portal_crawler.writer.protocol import WriterConfig, read_frame
+from portal_crawler.writer.protocol import Capture, Close, WriterConfig, read_frame
 from portal_crawler.writer.session import ArchiveSession
 
 logger = logging.getLogger("portal_crawler.writer")
+EXIT_DONE, EXIT_NO_CONFIG, EXIT_CRAWL_GONE, EXIT_FAILED = 0, 2, 3, 4
 
 
 def serve(stream: BinaryIO) -> int:
-    """Handle messages until `close` (exit 0) or end of stream (the crawl died: exit 3)."""
-    config: WriterConfig = read_frame(stream)
-    if config is None:
-        return 2
+    """Handle messages until `Close` (exit 0) or end of stream (the crawl died: exit 3)."""
+    config = read_frame(stream)
+    if not isinstance(config, WriterConfig):
+        return EXIT_NO_CONFIG
     if config.log_file:
         logging.basicConfig(
             filename=config.log_file, level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s"
         )
     session = ArchiveSession(config)
+    try:
+        return _loop(stream, session, config)
+    except OSError as error:
+        return _fail(session, _cause(error))
+
+
+def _loop(stream: BinaryIO, session: ArchiveSession, config: WriterConfig) -> int:
     while True:
         if not select.select([stream], [], [], config.commit_seconds)[0]:
             session.flush()
@@ -31,11 +47,27 @@ def serve(stream: BinaryIO) -> int:
         if message is None:
             logger.warning("the crawl went away: writing out what it sent, run %s left interrupted", config.run_id)
             session.close("interrupted", {}, walk_complete=False)
-            return 3
-        if message[0] == "close":
-            session.close(*message[1:])
-            return 0
-        session.handle(message)
+            return EXIT_CRAWL_GONE
+        if isinstance(message, Close):
+            session.close(message.status, message.stats, message.walk_complete)
+            return EXIT_DONE
+        if isinstance(message, Capture):
+            session.capture(message)
+
+
+def _cause(error: OSError) -> str:
+    where = f" {error.filename}" if error.filename else ""
+    if error.errno == errno.ENOSPC:
+        return f"disk full while writing{where or ' the archive'}"
+    return f"cannot write the archive{where}: {error.strerror or error}"
+
+
+def _fail(session: ArchiveSession, cause: str) -> int:
+    """One line for the crawl to print; the run row closed as failed when the catalogue still takes it."""
+    logger.error("%s: the writer stops; records on disk are kept (run 'portal-crawler verify --repair')", cause)
+    print(cause, flush=True)  # the crawl reads this line from our stdout
+    session.abandon(cause)
+    return EXIT_FAILED
 
 
 def main() -> None:

@@ -1,13 +1,11 @@
-"""The archive writer: a process of its own that writes WARC records and catalogue rows.
+"""The messages from the crawl to its writer process, defined once and imported by both sides.
 
-The crawl's reactor thread only turns each response into an `Exchange` and
-hands it over; this process compresses and digests the WARC records, extracts
-articles from the pages (`pages.article_item`, the same code `reindex` uses),
-validates and versions them in the catalogue, on the machine's other core.
-Messages arrive in order on stdin as length-prefixed pickles, so a capture is
-always catalogued before the article that points at it. The process inherits
-the archive lock, so no other run starts while it still writes; when the crawl
-dies (stdin closes) it writes out what it received and exits.
+The crawl's reactor thread only turns each response into a `Capture` and hands
+it over; the writer process (`session.py`) writes the WARC records and decides,
+from the capture alone, what the page is to the catalogue (a new or changed
+article, a 304, a 404/410), on the machine's other core. Messages travel in
+order on the writer's stdin as length-prefixed pickles: first the
+`WriterConfig`, then one `Capture` per response, then `Close`.
 """
 
 from __future__ import annotations
@@ -19,12 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from portal_crawler.extraction.urls import UrlInfo
+from portal_crawler.warc.records import Exchange
+
 FRAME = struct.Struct("!I")
 logger = logging.getLogger("portal_crawler.writer")
 
 
 @dataclass(frozen=True)
 class WriterConfig:
+    """The first message: which run this is and where its archive is."""
+
     archive_dir: Path
     profile: str
     run_id: int
@@ -33,9 +36,32 @@ class WriterConfig:
     commit_every: int
     commit_seconds: float
     log_file: str | None = None
+    robots: str = "obey"
+    scope: tuple[str, ...] = ()  # the origins (scheme://host:port) the run may fetch
 
 
-def frame(message: Any) -> bytes:
+@dataclass(frozen=True)
+class Capture:
+    """One response as the server sent it, with what the crawl knew of its URL when it asked."""
+
+    exchange: Exchange
+    info: UrlInfo | None  # None: a URL the spider did not classify (robots.txt, a redirect target)
+    summary: str | None = None  # the summary the listing page gave an article
+
+
+@dataclass(frozen=True)
+class Close:
+    """The last message: the crawl's own figures; the writer writes out everything and ends the run."""
+
+    status: str
+    stats: dict[str, int]
+    walk_complete: bool
+
+
+Message = WriterConfig | Capture | Close
+
+
+def frame(message: Message) -> bytes:
     """One message as the bytes that carry it: length prefix, then the pickle."""
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     return FRAME.pack(len(data)) + data

@@ -1,128 +1,121 @@
 """The writer process's session: everything one run writes (WARC records, catalogue rows, run figures).
 
-`WarcCaptureExtension` listens to Scrapy's `response_downloaded` signal, which
-fires before the downloader middlewares decompress, so the exchange holds the
-entity as the server sent it. `ArchiveRun` (in the crawl) turns it into an
-`Exchange` and sends it to the writer process (`writer.py`), where
-`ArchiveSession` writes the WARC records and the catalogue rows. Catalogue rows
+For each `Capture` the session writes the request/response (or revisit) pair,
+catalogues the capture, and, for an article URL, runs the article stages on
+it: extract with the profile, validate (a page with no title and no text is
+not an article), then deduplicate and version it in the catalogue by article
+ID and content hash (`catalogue.ingest`, the same code `reindex` runs).
+DESIGN.md puts these stages in Scrapy item pipelines; they run here, beside the
+WARC writing, so the crawl's own thread stays free for Scrapy. Catalogue rows
 are committed in batches, and only after the WARC file is fsynced, so the
 catalogue never points at bytes that are not on disk.
 """
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from collections import Counter
-from datetime import datetime
-from pathlib import Path
-from typing import Any
+from contextlib import suppress
 
 from portal_crawler.catalogue import Catalogue
-from portal_crawler.extraction.pages import article_item, text_response
+from portal_crawler.catalogue.ingest import ARTICLE_STATUSES, PageCapture, read_page, record_page
+from portal_crawler.core.paths import ArchivePaths
+from portal_crawler.core.times import iso_seconds
 from portal_crawler.extraction.profile import load_profile
-from portal_crawler.extraction.urls import UrlInfo
-from portal_crawler.warc.reader import decode_entity
-from portal_crawler.warc.records import Exchange
+from portal_crawler.extraction.urls import UrlRules
+from portal_crawler.warc.records import Exchange, RecordPointer, header
 from portal_crawler.warc.writer import WarcWriter
-from portal_crawler.writer.protocol import WriterConfig
+from portal_crawler.writer.protocol import Capture, WriterConfig
 
-
-def iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _header(headers: list[tuple[str, str]], name: str) -> str | None:
-    return next((v for k, v in headers if k.lower() == name), None)
+logger = logging.getLogger("portal_crawler.writer")
 
 
 class ArchiveSession:
-    """Everything one run writes (in the writer process): WARC records, catalogue rows, run bookkeeping."""
+    """One run's writing, in the writer process."""
 
     def __init__(self, config: WriterConfig) -> None:
         self.config = config
+        paths = ArchivePaths(config.archive_dir)
         self.profile = load_profile(config.profile)
-        self.catalogue = Catalogue(Path(config.archive_dir) / "catalogue.db")
+        self.rules = UrlRules(self.profile, tuple(origin.split("//", 1)[-1] for origin in config.scope))
+        self.catalogue = Catalogue(paths.catalogue)
         self.writer = WarcWriter(
-            Path(config.archive_dir) / "warc",
-            host=socket.gethostname(),
-            max_size=config.max_warc_size,
-            warcinfo={
-                "operator": "portal-crawler",
-                "profile": self.profile.name,
-                "robots": "obey",
-                "run-id": str(config.run_id),
-                "mode": config.mode,
-                "isPartOf": f"mps-{self.profile.name}",
-            },
+            paths.warc, host=socket.gethostname(), max_size=config.max_warc_size, warcinfo=self._warcinfo()
         )
         self.counts: Counter[str] = Counter()
-        self.pages: dict[int, tuple[Exchange, int]] = {}
         self._pending, self._last_commit = 0, time.monotonic()
 
-    def handle(self, message: tuple[Any, ...]) -> None:
-        getattr(self, f"on_{message[0]}")(*message[1:])
+    def _warcinfo(self) -> dict[str, str]:
+        info = {
+            "operator": "portal-crawler",
+            "profile": self.profile.name,
+            "robots": self.config.robots,
+            "run-id": str(self.config.run_id),
+            "mode": self.config.mode,
+            "isPartOf": f"mps-{self.profile.name}",
+        }
+        if self.config.scope:
+            info["scope"] = " ".join(self.config.scope)
+        return info
 
-    def on_capture(self, token: int, exchange: Exchange, is_article: bool) -> None:
-        """Write one exchange to WARC (a revisit when the payload did not change) and catalogue it."""
+    def capture(self, message: Capture) -> None:
+        """Write one exchange, catalogue its capture, and catalogue what an article page says."""
+        exchange = message.exchange
+        capture_id = self._write(exchange)
+        info = message.info
+        if info is not None and info.kind == "article" and exchange.status in ARTICLE_STATUSES:
+            page = PageCapture(
+                exchange.url,
+                exchange.status,
+                exchange.response_headers,
+                exchange.body,
+                capture_id,
+                iso_seconds(exchange.fetched_at),
+            )
+            reading = read_page(page, info, self.profile, self.rules)
+            outcome = record_page(self.catalogue, reading, message.summary)
+            self._count(
+                outcome,
+                reading.problem or f"article {info.article_id} answers {exchange.status} and was never archived",
+            )
+        self._written()
+
+    def _write(self, exchange: Exchange) -> int:
+        """The WARC records (a revisit when the payload did not change) and the capture's row."""
         prior = self.catalogue.prior_capture(exchange.url) if exchange.status in (200, 304) else None
+        pointer: RecordPointer
         if exchange.status == 304 and prior is not None:
             pointer = self.writer.write_not_modified(exchange, prior)
         else:
             pointer = self.writer.write_exchange(exchange, prior if exchange.status == 200 else None)
         headers = exchange.response_headers
-        capture_id = self.catalogue.add_capture(
+        return self.catalogue.add_capture(
             self.config.run_id,
             pointer,
             url=exchange.url,
             status=exchange.status,
-            content_type=_header(headers, "content-type"),
-            fetched_at=iso(exchange.fetched_at),
-            etag=_header(headers, "etag"),
-            last_modified=_header(headers, "last-modified"),
+            content_type=header(headers, "content-type"),
+            fetched_at=iso_seconds(exchange.fetched_at),
+            etag=header(headers, "etag"),
+            last_modified=header(headers, "last-modified"),
             refers_to=prior.record_id if prior and pointer.record_type == "revisit" else None,
         )
-        if is_article and exchange.status in (200, 304, 404, 410):  # the statuses the spider answers for
-            self.pages[token] = (exchange, capture_id)
-        self._written()
 
-    def on_article(self, token: int, info: UrlInfo, summary: str | None) -> None:
-        """Extract, validate and catalogue an article page (a new version when its content changed)."""
-        exchange, capture_id = self.pages.pop(token)
-        body = decode_entity(exchange.body, _header(exchange.response_headers, "content-encoding"))
-        response = text_response(exchange.url, exchange.status, exchange.response_headers, body)
-        if response is None:
+    def _count(self, outcome: str | None, problem: str) -> None:
+        if outcome == "error":
             self.counts["errors"] += 1
-            return
-        article = article_item(
-            response, info, self.profile, summary=summary, capture_id=capture_id, fetched_at=iso(exchange.fetched_at)
-        )
-        if not article.paragraphs and not article.title:
-            self.counts["errors"] += 1
-            return
-        outcome = self.catalogue.upsert_article(vars(article), capture_id, article.fetched_at or "")
-        self.counts[f"articles_{outcome}"] += 1
-        self._written()
-
-    def on_unchanged(self, token: int, article_id: str) -> None:
-        exchange, capture_id = self.pages.pop(token)
-        if self.catalogue.touch_article(article_id, iso(exchange.fetched_at), capture_id):
-            self.counts["articles_unchanged"] += 1
-
-    def on_gone(self, token: int, article_id: str) -> None:
-        exchange, capture_id = self.pages.pop(token)
-        if self.catalogue.mark_gone(article_id, iso(exchange.fetched_at), capture_id):
+            logger.error("%s", problem)
+        elif outcome == "gone":
             self.counts["articles_gone"] += 1
-
-    def on_drop(self, token: int) -> None:
-        self.pages.pop(token, None)
+        elif outcome is not None:
+            self.counts[f"articles_{outcome}"] += 1
 
     def _written(self) -> None:
         self._pending += 1
-        if (
-            self._pending >= self.config.commit_every
-            or time.monotonic() - self._last_commit > self.config.commit_seconds
-        ):
+        overdue = time.monotonic() - self._last_commit > self.config.commit_seconds
+        if self._pending >= self.config.commit_every or overdue:
             self.flush()
 
     def flush(self) -> None:
@@ -141,3 +134,14 @@ class ArchiveSession:
         self.catalogue.set_walk_complete(self.config.run_id, walk_complete and status == "ok")
         self.catalogue.finish_run(self.config.run_id, status, counts)
         self.catalogue.close()
+
+    def abandon(self, cause: str) -> None:
+        """The writer cannot go on: keep what is on disk, close the run row as failed if SQLite still can."""
+        try:  # rows of records already on disk are kept when the file still syncs
+            self.flush()
+        except Exception:  # noqa: BLE001 (any failure here: leave them to verify --repair)
+            with suppress(Exception):
+                self.catalogue.conn.rollback()
+        with suppress(Exception):  # the disk may be too full for SQLite too: the next run closes the row then
+            counts = {**self.counts, "warc_bytes": self.writer.bytes_written}
+            self.catalogue.finish_run(self.config.run_id, "failed", counts, cause)

@@ -1,0 +1,101 @@
+"""From one archived capture to the catalogue: the one path the crawl's writer and `reindex` share.
+
+`read_page` turns a capture (the entity as stored, still content-encoded) into
+a `PageReading`: an article, a listing's summaries, a 304 (unchanged), a
+404/410 (gone), or nothing to catalogue. It is pure, so `reindex` runs it in
+worker processes. `record_page` then applies a reading to the catalogue, in
+capture order. A page is parsed with Scrapy's own response classes whether it
+arrives over the network or from a WARC record years later, so a fixed profile
+re-extracts old captures exactly as a crawl would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from portal_crawler.catalogue.store import Catalogue
+from portal_crawler.extraction.pages import article_item, listing_entries, listing_template, text_response
+from portal_crawler.extraction.profile import Profile
+from portal_crawler.extraction.urls import UrlInfo, UrlRules
+from portal_crawler.warc.codings import DECODE_LIMIT, decode_entity
+from portal_crawler.warc.records import Headers, header
+
+Reading = Literal["article", "listing", "unchanged", "gone", "skip", "error"]
+ARTICLE_STATUSES = (200, 304, 404, 410)  # the statuses an article URL answers for; others are fetch faults
+
+
+@dataclass(frozen=True)
+class PageCapture:
+    """A catalogued capture of a page: the entity as stored, and where the catalogue has it."""
+
+    url: str
+    status: int
+    headers: Headers
+    entity: bytes
+    capture_id: int
+    fetched_at: str
+
+
+@dataclass(frozen=True)
+class PageReading:
+    """What one capture says, before it touches the catalogue (picklable: reindex's workers return it)."""
+
+    kind: Reading
+    capture_id: int
+    fetched_at: str
+    article_id: str | None = None
+    article: dict[str, Any] | None = None
+    summaries: dict[str, str | None] | None = None
+    problem: str | None = None
+
+
+def read_page(
+    capture: PageCapture, info: UrlInfo, profile: Profile, rules: UrlRules, *, limit: int = DECODE_LIMIT
+) -> PageReading:
+    """Decode (never past `limit` bytes), parse and extract one listing or article capture."""
+    if info.kind == "article" and capture.status in (304, 404, 410):
+        kind: Reading = "unchanged" if capture.status == 304 else "gone"
+        return PageReading(kind, capture.capture_id, capture.fetched_at, article_id=info.article_id)
+    if capture.status != 200 or info.kind not in ("article", "listing"):
+        return PageReading("skip", capture.capture_id, capture.fetched_at)
+    try:
+        body = decode_entity(capture.entity, header(capture.headers, "content-encoding"), limit)
+    except ValueError as error:  # corrupt coding, or over the limit (EntityTooLarge): never an article
+        return _error(capture, info, f"{capture.url}: {error}")
+    response = text_response(capture.url, capture.status, capture.headers, body)
+    if response is None:
+        return _error(capture, info, f"not a text page: {capture.url}")
+    if info.kind == "listing":
+        entries = listing_entries(response, listing_template(profile, response), rules)
+        summaries = {entry.article_id or "": summary for entry, summary in entries}
+        return PageReading("listing", capture.capture_id, capture.fetched_at, summaries=summaries)
+    article = article_item(
+        response, info, profile, summary=None, capture_id=capture.capture_id, fetched_at=capture.fetched_at
+    )
+    if not article.keepable:
+        return _error(capture, info, f"no title and no text in {capture.url}: not catalogued")
+    return PageReading("article", capture.capture_id, capture.fetched_at, article.id, article=vars(article))
+
+
+def _error(capture: PageCapture, info: UrlInfo, problem: str) -> PageReading:
+    kind: Reading = "error" if info.kind == "article" else "skip"
+    return PageReading(kind, capture.capture_id, capture.fetched_at, info.article_id, problem=problem)
+
+
+def record_page(catalogue: Catalogue, reading: PageReading, summary: str | None = None) -> str | None:
+    """Apply one reading to the catalogue; the outcome: new, updated, unchanged, gone, error or None.
+
+    An article keeps the summary its listing gave (`summary`; None keeps the one
+    catalogued). A 304 touches the article, a 404/410 marks it gone (kept); a
+    404 for an article never archived is an error.
+    """
+    if reading.kind == "article" and reading.article is not None:
+        return catalogue.upsert_article({**reading.article, "summary": summary}, reading.capture_id, reading.fetched_at)
+    if reading.kind == "unchanged" and reading.article_id:
+        touched = catalogue.touch_article(reading.article_id, reading.fetched_at, reading.capture_id)
+        return "unchanged" if touched else None
+    if reading.kind == "gone" and reading.article_id:
+        marked = catalogue.mark_gone(reading.article_id, reading.fetched_at, reading.capture_id)
+        return "gone" if marked else "error"
+    return "error" if reading.kind == "error" else None
