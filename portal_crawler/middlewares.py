@@ -83,6 +83,10 @@ class RetryDelayMiddleware:
         return None
 
 
+class OutOfScope(IgnoreRequest):
+    """A request (usually a redirect's target) outside the run's scope: not followed, not a fetch failure."""
+
+
 class ScopeMiddleware:
     """Refuses any request whose scheme, host and port are not the run's (a redirect's target included)."""
 
@@ -97,4 +101,4 @@ class ScopeMiddleware:
         rules = getattr(self.crawler.spider, "rules", None)
         if rules is not None and not rules.in_scope(request.url):
             self.crawler.stats.inc_value("portal/out_of_scope")
-            raise IgnoreRequest(f"out of scope (scheme, host and port): {request.url}")
+            raise OutOfScope(f"out of scope (scheme, host and port): {request.url}")

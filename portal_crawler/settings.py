@@ -35,7 +35,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry, doubling per attempt
 RETRY_BACKOFF_MAX = 120.0  # and never more than this (Retry-After included)
 DOWNLOADER_MIDDLEWARES = {
-    "portal_crawler.middlewares.ScopeMiddleware": 50,  # before robots.txt: nothing leaves the run's hosts
+    "portal_crawler.middlewares.ScopeMiddleware": 60,  # after offsite (50), before robots.txt (100)
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "portal_crawler.middlewares.BackoffRetryMiddleware": 550,
     "portal_crawler.middlewares.RetryDelayMiddleware": 560,
@@ -67,6 +67,7 @@ PORTAL_PROFILE = "mps"
 PORTAL_WARC_MAX_SIZE = 1_000_000_000
 PORTAL_COMMIT_EVERY = 200  # catalogue rows per transaction (WARC synced before each commit)
 PORTAL_COMMIT_SECONDS = 2.0
+PORTAL_MAX_LISTING_PAGES = 10_000  # a walk never reads more listing pages than this (logged when it stops)
 
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

@@ -145,12 +145,24 @@ class Catalogue:
 
     # -- runs ---------------------------------------------------------------
     def start_run(self, mode: str, profile: str, software_version: str, pid: int) -> int:
+        # Called only under the archive lock: a row still 'running' is a run that was killed.
+        self.conn.execute(
+            "UPDATE runs SET status = 'failed', finished = COALESCE(finished, ?), error_summary ="
+            " COALESCE(error_summary, 'did not finish: the run was killed') WHERE status = 'running'",
+            (utcnow(),),
+        )
         cur = self.conn.execute(
             "INSERT INTO runs (started, status, mode, profile, software_version, pid) VALUES (?, 'running', ?, ?, ?, ?)",
             (utcnow(), mode, profile, software_version, pid),
         )
         self.conn.commit()
         return int(cur.lastrowid)
+
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        """One row of `runs` as a dict (None when there is no such run)."""
+        cur = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,))
+        row = cur.fetchone()
+        return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
 
     def previous_walk_complete(self, run_id: int) -> bool:
         """Whether the run before `run_id` walked the listings to a clean end (no crash, no failures)."""

@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from scrapy import Request
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 
 from portal_crawler import __version__
 from portal_crawler.catalogue import Catalogue
@@ -44,6 +45,24 @@ class ArchiveRun:
         self.on_failure: Callable[[str], None] | None = None  # the spider stops the crawl: nothing more can be kept
         self._pipe = FramePipe(_stdin(self.process).fileno())
         self._send(self.config)
+
+    @classmethod
+    def open(cls, settings: BaseSettings, profile: str, mode: str, scope: tuple[str, ...]) -> ArchiveRun:
+        """The run for a crawl with these Scrapy settings (PORTAL_* from settings.py, the lock the CLI holds)."""
+        config = WriterConfig(
+            archive_dir=Path(settings.get("PORTAL_ARCHIVE_DIR")),
+            profile=profile,
+            run_id=0,
+            mode=mode,
+            max_warc_size=settings.getint("PORTAL_WARC_MAX_SIZE"),
+            commit_every=settings.getint("PORTAL_COMMIT_EVERY"),
+            commit_seconds=settings.getfloat("PORTAL_COMMIT_SECONDS"),
+            log_file=settings.get("LOG_FILE"),
+            robots="obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            scope=scope,
+        )
+        lock_fd = settings.get("PORTAL_LOCK_FD")
+        return cls(config, lock_fd=int(lock_fd) if lock_fd is not None else None)
 
     def _send(self, message: Message) -> None:
         """Hand one message over; if the writer has died, say so once (`on_failure`) and drop the rest."""

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
+import logging
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,10 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from portal_crawler.catalogue import Catalogue
+from portal_crawler.core.errors import Failure
 from portal_crawler.core.lock import ArchiveLock
+from portal_crawler.core.paths import ArchivePaths
+from portal_crawler.core.times import file_stamp
 from portal_crawler.extraction.profile import load_profile
 from portal_crawler.spiders.portal import PortalSpider
 
@@ -96,12 +98,12 @@ def crawl_settings(options: CrawlOptions, log_file: Path) -> Settings:
 def run_crawl(options: CrawlOptions) -> RunResult:
     """Run one crawl to completion; raises LockHeld or ProfileError before anything starts."""
     profile = load_profile(options.profile)
-    logs = options.archive / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    with ArchiveLock(options.archive) as lock:
-        Catalogue(options.archive / "catalogue.db").close()  # refuses an unusable catalogue before Scrapy starts
-        settings = crawl_settings(options, logs / f"crawl-{stamp}.log")
+    logging.raiseExceptions = False  # a log write that fails (disk full) must not print tracebacks on stderr
+    paths = ArchivePaths(options.archive)
+    paths.logs.mkdir(parents=True, exist_ok=True)
+    with ArchiveLock(paths.root) as lock:
+        Catalogue(paths.catalogue).close()  # refuses an unusable catalogue before Scrapy starts
+        settings = crawl_settings(options, paths.logs / f"crawl-{file_stamp()}.log")
         settings.set("PORTAL_LOCK_FD", lock.fd, priority="cmdline")
         process = CrawlerProcess(settings)
         crawler = process.create_crawler(PortalSpider)
@@ -118,16 +120,18 @@ def run_crawl(options: CrawlOptions) -> RunResult:
         seconds = time.monotonic() - started
     spider = crawler.spider
     if spider is None or spider.archive is None:
-        raise RuntimeError(f"the crawl did not start; see {logs}")
-    return _result(options.archive, spider.archive.run_id, seconds)
+        raise Failure(f"the crawl did not start; see the log in {paths.logs}")
+    return _result(paths, spider.archive.run_id, seconds, spider.archive.failure)
 
 
-def _result(archive: Path, run_id: int, seconds: float) -> RunResult:
-    conn = sqlite3.connect(archive / "catalogue.db")
+def _result(paths: ArchivePaths, run_id: int, seconds: float, failure: str | None) -> RunResult:
+    """The run as the catalogue has it; when the writer failed, its own cause wins (the row may lack it)."""
+    catalogue = Catalogue(paths.catalogue)
     try:
-        conn.row_factory = sqlite3.Row
-        row = dict(conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone())
+        row = catalogue.run(run_id) or {"status": "failed", "mode": "unknown"}
     finally:
-        conn.close()
+        catalogue.close()
     counts = {k: v for k, v in row.items() if isinstance(v, int) and k not in ("id", "pid")}
-    return RunResult(run_id, row["status"], row["mode"], counts, seconds, archive, row.get("error_summary"))
+    status = "failed" if failure else row["status"]
+    error = failure or row.get("error_summary")
+    return RunResult(run_id, status, row["mode"], counts, seconds, paths.root, error)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,7 +29,7 @@ from portal_crawler.extraction.pages import (
 )
 from portal_crawler.extraction.profile import ListingTemplate, Profile, load_profile
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
-from portal_crawler.writer.protocol import WriterConfig
+from portal_crawler.middlewares import OutOfScope
 
 PRIORITY = {"requisite": 30, "article": 20, "listing": 0}
 _TRUE = {"1", "true", "yes", "on"}
@@ -66,6 +65,8 @@ class PortalSpider(scrapy.Spider):
         self.stopped_early = False
         self._swept = False
         self.seen_ids: set[str] = set()
+        self.listed_ids: set[str] = set()  # every article ID the listing pages of this walk showed
+        self.listing_stops: list[str] = []  # listing pages where the walk stopped for want of anything new
         self.listing_pages = 0
         self.failed: list[str] = []
         self._requisites_seen: set[str] = set()
@@ -76,20 +77,10 @@ class PortalSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         if settings.getbool("PORTAL_ARCHIVE_ENABLED", True):
-            lock_fd = settings.get("PORTAL_LOCK_FD")
-            config = WriterConfig(
-                archive_dir=Path(settings.get("PORTAL_ARCHIVE_DIR")),
-                profile=spider.profile.ref or spider.profile.name,
-                run_id=0,
-                mode="full" if spider.full else "incremental",
-                max_warc_size=settings.getint("PORTAL_WARC_MAX_SIZE"),
-                commit_every=settings.getint("PORTAL_COMMIT_EVERY"),
-                commit_seconds=settings.getfloat("PORTAL_COMMIT_SECONDS"),
-                log_file=settings.get("LOG_FILE"),
-                robots="obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-                scope=tuple(sorted(spider.rules.hosts)),
+            mode = "full" if spider.full else "incremental"
+            spider.archive = ArchiveRun.open(
+                settings, spider.profile.ref or spider.profile.name, mode, tuple(sorted(spider.rules.hosts))
             )
-            spider.archive = ArchiveRun(config, lock_fd=int(lock_fd) if lock_fd is not None else None)
             spider.archive.on_failure = spider.archive_failed
             crawler.signals.connect(spider.sweep_catalogue, signal=signals.spider_idle)
             previous_ok = spider.archive.catalogue.previous_walk_complete(spider.archive.run_id)
@@ -134,7 +125,10 @@ class PortalSpider(scrapy.Spider):
         )
 
     def failed_request(self, failure: Failure) -> None:
-        request = failure.request
+        request = failure.request  # type: ignore[attr-defined]  (Scrapy sets it on errback failures)
+        if failure.check(OutOfScope):
+            self.logger.warning("not followed: %s", failure.getErrorMessage())
+            return
         self.failed.append(request.url)
         self.logger.error("failed %s: %s", request.url, failure.getErrorMessage())
 
@@ -149,6 +143,7 @@ class PortalSpider(scrapy.Spider):
         entries = list(listing_entries(response, template, self.rules))
         yield from self._requisites(response)
         ids = [info.article_id for info, _ in entries]
+        news = self._brings_news(response.url, ids)
         known = self._known(ids)
         recheck = self._recheck(ids)
         for info, summary in entries:
@@ -160,8 +155,28 @@ class PortalSpider(scrapy.Spider):
                 continue
             if request is not None:
                 yield request
-        if entries and (self.full or self.catch_up or recheck or len(known) < len(entries)):
+        if news and (self.full or self.catch_up or recheck or len(known) < len(entries)):
             yield from self._next_listings(response, template)
+
+    def _brings_news(self, url: str, ids: list[str | None]) -> bool:
+        """Whether a listing page lists any article not listed before in this walk; if not, the walk stops here.
+
+        A portal that answers every `?Page=N` with the same entries (a soft 404, a
+        broken pager) would otherwise be walked without end.
+        """
+        fresh = {i for i in ids if i} - self.listed_ids
+        self.listed_ids |= fresh
+        if fresh:
+            return True
+        if ids:
+            self.listing_stops.append(url)
+            self.crawler.stats.inc_value("portal/listing_stops")
+            self.logger.warning(
+                "listing walk stops at %s: it lists no article not already listed in this walk"
+                " (a soft 404 or a broken pager?)",
+                url,
+            )
+        return False
 
     def _known(self, ids: list[str]) -> set[str]:
         if self.full or self.archive is None:
@@ -213,6 +228,13 @@ class PortalSpider(scrapy.Spider):
     def _next_listings(self, response: TextResponse, template: ListingTemplate | None) -> Iterator[scrapy.Request]:
         if self.max_pages is not None and self.listing_pages >= self.max_pages:
             self.stopped_early = True
+            return
+        if self.listing_pages >= self.crawler.settings.getint("PORTAL_MAX_LISTING_PAGES"):
+            self.stopped_early = True
+            self.listing_stops.append(response.url)
+            self.logger.warning(
+                "listing walk stops at %s: PORTAL_MAX_LISTING_PAGES (%d) pages read", response.url, self.listing_pages
+            )
             return
         current = self.rules.classify(response.url)
         if not self.full:

@@ -27,6 +27,7 @@ def serve(stream: BinaryIO) -> int:
     config = read_frame(stream)
     if not isinstance(config, WriterConfig):
         return EXIT_NO_CONFIG
+    logging.raiseExceptions = False  # a log write that fails (disk full) must not print tracebacks
     if config.log_file:
         logging.basicConfig(
             filename=config.log_file, level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s"
@@ -35,7 +36,7 @@ def serve(stream: BinaryIO) -> int:
     try:
         return _loop(stream, session, config)
     except OSError as error:
-        return _fail(session, _cause(error))
+        return _fail(session, _cause(error, session.writer.current_filename))
 
 
 def _loop(stream: BinaryIO, session: ArchiveSession, config: WriterConfig) -> int:
@@ -55,8 +56,9 @@ def _loop(stream: BinaryIO, session: ArchiveSession, config: WriterConfig) -> in
             session.capture(message)
 
 
-def _cause(error: OSError) -> str:
-    where = f" {error.filename}" if error.filename else ""
+def _cause(error: OSError, warc_file: str | None) -> str:
+    name = error.filename or (f"warc/{warc_file}" if warc_file else None)
+    where = f" {name}" if name else ""
     if error.errno == errno.ENOSPC:
         return f"disk full while writing{where or ' the archive'}"
     return f"cannot write the archive{where}: {error.strerror or error}"

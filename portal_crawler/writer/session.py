@@ -139,7 +139,7 @@ class ArchiveSession:
         """The writer cannot go on: keep what is on disk, close the run row as failed if SQLite still can."""
         try:  # rows of records already on disk are kept when the file still syncs
             self.flush()
-        except Exception:  # noqa: BLE001 (any failure here: leave them to verify --repair)
+        except Exception:
             with suppress(Exception):
                 self.catalogue.conn.rollback()
         with suppress(Exception):  # the disk may be too full for SQLite too: the next run closes the row then
