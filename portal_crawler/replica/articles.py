@@ -124,7 +124,7 @@ class Identity:
 def photo_blocks(paragraphs: list[str], photos: list[tuple[int, str | None]], images: list[str]) -> tuple[Block, ...]:
     """Paragraphs with each photo placed after the paragraph it follows."""
     blocks: list[Block] = []
-    pending = list(zip(photos, images))
+    pending = list(zip(photos, images, strict=False))
     for number, text in enumerate(paragraphs):
         blocks.append(Block("p", text))
         while pending and pending[0][0][0] == number:
@@ -145,7 +145,8 @@ def revised(blocks: tuple[Block, ...], seed: int, article_id: str, version: int,
 def from_seed(record: dict, key: int, ident: Identity, stamp: int, version: int, seed: int) -> Article:
     """An article rebuilt from one seed record, photos numbered from 1."""
     published = date.fromisoformat(record["published"])
-    images, blocks = [], []
+    images: list[str] = []
+    blocks: list[Block] = []
     for raw in record["blocks"]:
         if "p" in raw:
             blocks.append(Block("p", raw["p"]))
@@ -180,7 +181,7 @@ def generated(seed: int, index: int, ident: Identity, stamp: int, published: dat
 
     def write_body() -> tuple[Block, ...]:
         paragraphs, captions = textgen.write(random.Random(seed << 40 | index << 1 | 1), shape, published)
-        photos = [(spot, caption) for (spot, _), caption in zip(shape.photos, captions)]
+        photos = [(spot, caption) for (spot, _), caption in zip(shape.photos, captions, strict=False)]
         blocks = photo_blocks(paragraphs, photos, images)
         return revised(blocks, seed, ident.id, version, published)
 

@@ -33,6 +33,7 @@ SECTIONS = [
     "Public services",
     "Contact",
 ]
+BODY_OPEN = '<div class="article__body">\n'
 SEARCH_BOX = '<div class="search-box"><input name="keyword"><button>Search</button></div>\n'
 HEADER = (
     '<header class="site-header"><a class="logo" href="/"><img src="/images/logo.png" '
@@ -81,8 +82,21 @@ def body(view: ArticleView) -> str:
             parts.append(figure(block.image or "", block.text) + markup.maybe_empty(rng, 0.3))
     parts.append(markup.maybe_empty(rng))
     if article.byline and view.show_byline:
-        parts.append(f'<p class="author">{esc(article.byline)}</p>\n')
-    return '<div class="article__body">\n' + "".join(parts) + "</div>\n"
+        parts.append(byline_line(article.byline))
+    return BODY_OPEN + "".join(parts) + "</div>\n"
+
+
+def byline_line(byline: str) -> str:
+    """The byline, last in the body."""
+    return f'<p class="author">{esc(byline)}</p>\n'
+
+
+def date_line(article: Article) -> str:
+    """The meta line under the title: the date in ``<time datetime>``."""
+    return (
+        f'<div class="article__meta"><time datetime="{article.published.isoformat()}">'
+        f"{article.date_text}</time></div>\n"
+    )
 
 
 def related(view: ArticleView) -> str:
@@ -98,14 +112,7 @@ def related(view: ArticleView) -> str:
 
 def article_page(view: ArticleView) -> str:
     article = view.article
-    meta = (
-        (
-            f'<div class="article__meta"><time datetime="{article.published.isoformat()}">'
-            f"{article.date_text}</time></div>\n"
-        )
-        if view.show_date
-        else ""
-    )
+    meta = date_line(article) if view.show_date else ""
     detail = (
         f'<article class="article-detail">\n<h1 class="article__title">{esc(article.title)}'
         f"</h1>\n{meta}{body(view)}</article>\n"
@@ -129,7 +136,7 @@ def pagination(view: ListingView) -> str:
     numbers = PageSet(view.page, view.pages, view.window).numbers
     if numbers and numbers[0] > 1:
         links.append(link(1, "1"))
-    links += ['<a class="active">%d</a>' % n if n == view.page else link(n, str(n)) for n in numbers]
+    links += [f'<a class="active">{n}</a>' if n == view.page else link(n, str(n)) for n in numbers]
     if numbers and numbers[-1] < view.pages:
         links.append(link(view.pages, str(view.pages)))
     if view.page < view.pages:

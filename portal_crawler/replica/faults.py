@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import Any
 from dataclasses import dataclass, field
 
 RULES = ("error_first", "slow", "cut", "malformed", "chunked")
@@ -103,16 +104,12 @@ class Faults:
         if unknown:
             raise ValueError(f"unknown fault(s): {', '.join(sorted(unknown))}")
         rules = {n: Rule.parse(n, s) for n, s in options.items() if n in RULES and s}  # type: ignore[arg-type]
-        lists = {n: options[n] for n in ARTICLE_LISTS if options.get(n)}
+        lists: dict[str, Any] = {n: options[n] for n in ARTICLE_LISTS if options.get(n)}
         redirect = options.get("redirect_offsite")
         with self._lock:
             self.rules = rules
             self.every_article = {n for n, ids in lists.items() if ids is True}
-            self.articles = {
-                n: {str(i) for i in ids}
-                for n, ids in lists.items()  # type: ignore[union-attr]
-                if ids is not True
-            }
+            self.articles = {n: {str(i) for i in ids} for n, ids in lists.items() if ids is not True}
             self.redirect = (redirect if isinstance(redirect, str) else DEFAULT_REDIRECT) if redirect else None
 
     def plan(self, target: str) -> Plan:

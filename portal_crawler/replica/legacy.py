@@ -25,6 +25,7 @@ from portal_crawler.replica.views import (
 
 LISTING = "/news-and-events.html"
 BANNER = '<div class="top-notice">Ministry of Public Security Portal is under construction</div>\n'
+BODY_OPEN = '<div class="detail-content">\n'
 SEARCH_BOX = '<div class="search-box"><input name="keyword"><button>Search</button></div>\n'
 SECTIONS = [
     ("About MPS", ["Functions and duties", "Organizational structure", "Leaders of MPS", "History and traditions"]),
@@ -87,8 +88,18 @@ def content(view: ArticleView) -> str:
             parts.append(photo(block.image or "", block.text) + markup.maybe_empty(rng, 0.4))
     parts.append(markup.maybe_empty(rng))
     if article.byline and view.show_byline:
-        parts.append(f'<p style="text-align: right;"><strong>{esc(article.byline)}</strong></p>\n')
-    return '<div class="detail-content">\n' + "".join(parts) + "</div>\n"
+        parts.append(byline_line(article.byline))
+    return BODY_OPEN + "".join(parts) + "</div>\n"
+
+
+def byline_line(byline: str) -> str:
+    """The byline, last in the body: a right-aligned bold paragraph."""
+    return f'<p style="text-align: right;"><strong>{esc(byline)}</strong></p>\n'
+
+
+def date_line(article: Article) -> str:
+    """The date under the title (``November, 30 2019``)."""
+    return f'<div class="detail-date">{article.date_text}</div>\n'
 
 
 def other_news(view: ArticleView) -> str:
@@ -102,7 +113,7 @@ def other_news(view: ArticleView) -> str:
 
 def article_page(view: ArticleView) -> str:
     article = view.article
-    meta = f'<div class="detail-date">{article.date_text}</div>\n' if view.show_date else ""
+    meta = date_line(article) if view.show_date else ""
     if article.view_count is not None:
         meta += f'<p class="view-count">Lượt xem: {article.view_count}</p>\n'
     detail = (

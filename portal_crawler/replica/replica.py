@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from portal_crawler.replica.articles import Article
+from portal_crawler.replica.drift import Drift
 from portal_crawler.replica.faults import Faults
 from portal_crawler.replica.server import ReplicaServer
 from portal_crawler.replica.site import Site
@@ -29,12 +30,20 @@ class ReplicaConfig:
     seed: int = 1
     host: str = "127.0.0.1"
     port: int = 0  # 0: a free port, read it back from Replica.port
+    drift: str | None = None  # a variant of drift.VARIANTS; None: the layout as documented
+    challenge_first: int | None = None  # only the first N requests meet the challenge
+    challenge_kind: str = "incapsula"  # or "cloudflare"
+    challenge_status: int | None = None  # None: the kind's own (incapsula 200, cloudflare 403)
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {self.layout!r}")
         if self.articles < 0:
             raise ValueError("articles must be 0 or more")
+        self.drift_setting()  # raises ValueError for a bad variant, kind or status
+
+    def drift_setting(self) -> Drift:
+        return Drift(self.drift, self.challenge_first, self.challenge_kind, self.challenge_status)
 
 
 class Replica:
@@ -45,6 +54,7 @@ class Replica:
         self.store = ArticleStore(self.config.articles, self.config.seed, self.config.layout == "legacy")
         self.faults = Faults()
         self.site = Site(self.store, self.faults, self.config.layout)
+        self.site.set_drift(self.config.drift_setting())
         self.server_name = "Microsoft-IIS/10.0" if self.config.layout == "legacy" else "nginx"
         self.stopping = threading.Event()
         self._counts: Counter[str] = Counter()
@@ -156,6 +166,24 @@ class Replica:
         self.faults.configure(**options)
         self.site.invalidate()
 
+    def set_drift(
+        self,
+        variant: str | None = None,
+        *,
+        challenge_first: int | None = None,
+        challenge_kind: str = "incapsula",
+        challenge_status: int | None = None,
+        challenge_pattern: str = "",
+    ) -> Drift:
+        """Replace the drift setting (see ``portal_crawler.replica.drift``); ``set_drift()`` ends it."""
+        setting = Drift(variant, challenge_first, challenge_kind, challenge_status, challenge_pattern)
+        self.site.set_drift(setting)
+        return setting
+
+    @property
+    def drift(self) -> Drift:
+        return self.site.drift
+
     # HTTP controls ---------------------------------------------------------
     def control(self, method: str, path: str, raw: bytes) -> tuple[int, object]:
         """Answer one ``/_replica/...`` request: (status, JSON payload)."""
@@ -175,13 +203,17 @@ class Replica:
         return 404, {"error": f"no control {method} {route}"}
 
     def apply(self, orders: dict) -> dict:
-        """Carry out a control body: add, edit, delete, faults."""
-        unknown = set(orders) - {"add", "edit", "delete", "faults"}
+        """Carry out a control body: add, edit, delete, faults, drift."""
+        unknown = set(orders) - {"add", "edit", "delete", "faults", "drift"}
         if unknown:
             raise ValueError(f"unknown control(s): {', '.join(sorted(unknown))}")
         done: dict[str, object] = {"ok": True}
         if "faults" in orders:
             self.set_faults(**(orders["faults"] or {}))
+        if "drift" in orders:
+            setting = Drift.parse(orders["drift"])
+            self.site.set_drift(setting)
+            done["drift"] = setting.as_dict()
         if "add" in orders:
             done["added"] = [a.id for a in self.add_articles(int(orders["add"]))]
         if "edit" in orders:

@@ -25,6 +25,7 @@ class Response:
     compressible: bool = True
     cookies: bool = False  # listing pages set a session and a language cookie
     modified: float | None = None  # Unix time of Last-Modified
+    server: str | None = None  # a ``Server`` header other than the replica's (a CDN's challenge page)
     _gzipped: bytes | None = field(default=None, repr=False)
 
     @property

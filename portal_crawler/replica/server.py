@@ -9,11 +9,14 @@ Controls (not counted): ``GET /_replica/counts`` (JSON ``{target: n}``),
 ``GET /_replica/articles`` (JSON list of ``{id, url, title, published}``),
 ``POST /_replica/reset`` (zero the counts), ``POST /_replica/control`` with
 a JSON body ``{"add": 15}``, ``{"edit": "t6294"}``, ``{"delete": "t6294"}``
-or ``{"faults": {...}}`` (several keys may be combined).
+``{"faults": {...}}`` or ``{"drift": "neutral"}`` / ``{"drift": {"variant":
+"challenge", "challenge_first": 5}}`` / ``{"drift": null}`` (several keys may
+be combined).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -57,7 +60,7 @@ class ReplicaServer(ThreadingHTTPServer):
         self.threads: set[threading.Thread] = set()
         self.lock = threading.Lock()
 
-    def process_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+    def process_request(self, request: Any, client_address: Any) -> None:
         thread = threading.Thread(
             target=self.process_request_thread, args=(request, client_address), daemon=True, name="replica-connection"
         )
@@ -66,7 +69,7 @@ class ReplicaServer(ThreadingHTTPServer):
             self.threads.add(thread)
         thread.start()
 
-    def shutdown_request(self, request) -> None:  # type: ignore[no-untyped-def]
+    def shutdown_request(self, request: Any) -> None:
         with self.lock:
             self.connections.discard(request)
             self.threads.discard(threading.current_thread())
@@ -77,14 +80,12 @@ class ReplicaServer(ThreadingHTTPServer):
         with self.lock:
             connections, threads = list(self.connections), list(self.threads)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         for thread in threads:
             thread.join(timeout)
 
-    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+    def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients hanging up mid-answer are normal; stay quiet about them."""
 
 
@@ -117,6 +118,10 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             return
         replica = self.server.replica
         replica.count(self.path)
+        wall = replica.site.gate.answer(self.path)  # the bot wall stands in front of the portal and its faults
+        if wall is not None:
+            self.send(wall, head)
+            return
         plan = replica.faults.plan(self.path)
         if plan.delay and replica.stopping.wait(plan.delay):
             self.close_connection = True
@@ -154,7 +159,7 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         lines = [
             f"HTTP/1.1 {response.status} {response.reason}",
             f"Date: {formatdate(usegmt=True)}",
-            f"Server: {self.server.replica.server_name}",
+            f"Server: {response.server or self.server.replica.server_name}",
         ]
         if response.status != 304:
             lines.append(f"Content-Type: {response.content_type}")

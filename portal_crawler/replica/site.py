@@ -18,10 +18,12 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable
+from functools import partial
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-from portal_crawler.replica import assets, current, legacy
+from portal_crawler.replica import assets, current, drift, legacy
 from portal_crawler.replica.cache import LRU
+from portal_crawler.replica.drift import Drift
 from portal_crawler.replica.faults import Faults
 from portal_crawler.replica.responses import Response, validated
 from portal_crawler.replica.store import ArticleStore
@@ -62,6 +64,13 @@ class Site:
         self.layout = legacy if layout == "legacy" else current
         self.article_route, self.image_route = ROUTES[layout]
         self.cache: LRU[Response] = LRU(1024)  # about 60 MB at most, gzip copies included
+        self.drift = Drift()
+        self.gate = self.drift.gate()
+
+    def set_drift(self, setting: Drift) -> None:
+        """Serve pages in another markup from now on (see ``drift.py``); challenge counts restart."""
+        self.drift, self.gate = setting, setting.gate()
+        self.invalidate()
 
     def invalidate(self) -> None:
         """Forget rendered pages (after an add, edit, delete or fault change)."""
@@ -75,7 +84,8 @@ class Site:
         for route, kind in ((self.article_route, "article"), (self.image_route, "image")):
             match = route.fullmatch(path)
             if match:
-                return self.cached((kind, path), lambda: getattr(self, kind)(match.group(1), path))
+                build = self.article if kind == "article" else self.image
+                return self.cached((kind, path), partial(build, match.group(1), path))
         if self.layout is legacy and OLD_LINK.fullmatch(path):
             item = parse_qs(query).get("ItemID", [""])[-1]
             if item.isdigit():
@@ -110,7 +120,8 @@ class Site:
         number = last_page(query)
         pages = -(-len(self.store) // PER_PAGE)
         view = ListingView(self.store.page(number, PER_PAGE), number, pages, query)
-        return Response(200, self.layout.listing_page(view).encode("utf-8"), cookies=True)
+        page = drift.listing_page(view, self.layout_name, self.drift.variant)
+        return Response(200, page.encode("utf-8"), cookies=True)
 
     def article(self, article_id: str, path: str) -> Response:
         article = self.store.get(article_id)
@@ -128,7 +139,10 @@ class Site:
             offsite_link=has("offsite_link"),
             charset=charset,
         )
-        page = fallback_page(view) if has("fallback_layout") else self.layout.article_page(view)
+        if has("fallback_layout"):
+            page = fallback_page(view)
+        else:
+            page = drift.article_page(view, self.layout_name, self.drift.variant)
         body = page.encode(charset, "xmlcharrefreplace")
         response = Response(200, body, f"text/html; charset={charset}")
         return validated(response, article.stamp + 3600 * article.version)

@@ -70,10 +70,10 @@ class ArticleStore:
         for key in range(-1, -1 - len(self.records), -1):
             if self.identity(key).id == text:
                 return None if key in self.deleted else key
-        key = self._generated_key(text)
-        if key is None or not 0 <= key < self.total or key in self.deleted:
+        found = self._generated_key(text)
+        if found is None or not 0 <= found < self.total or found in self.deleted:
             return None
-        return key
+        return found
 
     def _generated_key(self, text: str) -> int | None:
         if self.legacy:

@@ -59,8 +59,5 @@ class Timeline:
         day = days - EPOCH_DAY
         if rest or rank < 0 or day < 0:
             return None
-        if day >= SPAN:
-            index = self.generated + day - SPAN
-        else:
-            index = self.first_of_day(day) + rank
+        index = self.generated + day - SPAN if day >= SPAN else self.first_of_day(day) + rank
         return index if self.stamp(index) == stamp else None
