@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS runs (
     articles_new INTEGER DEFAULT 0, articles_updated INTEGER DEFAULT 0,
     articles_unchanged INTEGER DEFAULT 0, errors INTEGER DEFAULT 0, warc_bytes INTEGER DEFAULT 0,
     profile TEXT, software_version TEXT, pid INTEGER, error_summary TEXT,
-    walk_complete INTEGER DEFAULT 0
+    walk_complete INTEGER DEFAULT 0, quality TEXT, alarms TEXT, exit_code INTEGER
 );
 CREATE TABLE IF NOT EXISTS captures (
     id INTEGER PRIMARY KEY, url TEXT NOT NULL, article_id TEXT REFERENCES articles(id),
@@ -163,6 +163,13 @@ class Catalogue:
         cur = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,))
         row = cur.fetchone()
         return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
+
+    def record_run_quality(self, run_id: int, quality: dict[str, Any], alarms: list[str]) -> None:
+        """The run's extraction quality and drift alarms (JSON), kept with the run."""
+        self.conn.execute(
+            "UPDATE runs SET quality = ?, alarms = ? WHERE id = ?",
+            (json.dumps(quality, sort_keys=True), json.dumps(alarms, ensure_ascii=False) if alarms else None, run_id),
+        )
 
     def previous_walk_complete(self, run_id: int) -> bool:
         """Whether the run before `run_id` walked the listings to a clean end (no crash, no failures)."""

@@ -93,8 +93,9 @@ def crawl(
     options.progress = sys.stderr.isatty()
     result = run_crawl(options)
     click.echo(result.summary())
-    if result.error:
-        click.echo(f"portal-crawler: {result.error}", err=True)
+    problem = result.problem_line()
+    if problem:
+        click.echo(f"portal-crawler: {problem}", err=True)
     sys.exit(result.exit_code)
 
 

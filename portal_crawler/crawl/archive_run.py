@@ -87,9 +87,11 @@ class ArchiveRun:
         reason = said.decode("utf-8", "replace").splitlines()[-1] if said else ""
         return reason or f"the archive writer stopped (exit {code})"
 
-    def close(self, status: str, stats: dict[str, int], walk_complete: bool) -> int:
+    def close(
+        self, status: str, stats: dict[str, int], walk_complete: bool, signals: dict[str, list[str]] | None = None
+    ) -> int:
         """Hand over the run's figures, wait until everything is written; the writer's exit code."""
-        self._pipe.send(frame(Close(status, stats, walk_complete)))
+        self._pipe.send(frame(Close(status, stats, walk_complete, signals or {})))
         self._pipe.close()
         with suppress(OSError):  # nothing is buffered there; a writer that died makes no difference
             _stdin(self.process).close()

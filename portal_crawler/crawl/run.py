@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -12,12 +13,13 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from portal_crawler.catalogue import Catalogue
-from portal_crawler.core.errors import Failure
+from portal_crawler.core.errors import EXIT_BLOCKED, EXIT_DRIFT, EXIT_ERRORS, EXIT_OK, Failure
 from portal_crawler.core.lock import ArchiveLock
 from portal_crawler.core.paths import ArchivePaths
 from portal_crawler.core.times import file_stamp
 from portal_crawler.extraction.profile import load_profile
 from portal_crawler.spiders.portal import PortalSpider
+from portal_crawler.writer.quality import alarm_line
 
 # Lifted politeness for the replica on loopback (tests, demo, benchmarks).
 FAST_SETTINGS: dict[str, Any] = {
@@ -30,8 +32,6 @@ FAST_SETTINGS: dict[str, Any] = {
     "RETRY_BACKOFF_BASE": 0.2,
     "RETRY_BACKOFF_MAX": 2.0,
 }
-
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
 
 
 @dataclass
@@ -56,17 +56,39 @@ class RunResult:
     seconds: float
     archive: Path
     error: str | None = None  # why a run failed, when the run knows
+    alarms: list[str] = field(default_factory=list)  # layout drift, one phrase each
+    quality: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
+        """The most severe outcome wins: blocked (4), then drift (3), then errors (1)."""
+        if self.status == "blocked":
+            return EXIT_BLOCKED
+        if self.alarms:
+            return EXIT_DRIFT
         return EXIT_OK if self.status == "ok" else EXIT_ERRORS
+
+    def problem_line(self) -> str | None:
+        """The one line for stderr: why the run is not plainly ok (None when it is)."""
+        if self.status == "blocked" or (self.error and self.status != "ok"):
+            return self.error
+        if self.alarms:
+            return alarm_line(self.alarms)
+        return None
+
+    def _new(self) -> str:
+        new = self.counts.get("articles_new", 0)
+        made = self.quality.get("articles") or {}
+        if not made:
+            return f"{new} new"
+        return f"{new} new ({', '.join(f'{made.get(q, 0)} {q}' for q in ('ok', 'partial', 'fallback'))})"
 
     def summary(self) -> str:
         c = self.counts
         rate = c.get("articles_new", 0) / self.seconds if self.seconds else 0.0
         return (
             f"run {self.run_id} {self.mode} {self.status}: {c.get('requests', 0)} requests, "
-            f"{c.get('articles_new', 0)} new, {c.get('articles_updated', 0)} updated, "
+            f"{self._new()}, {c.get('articles_updated', 0)} updated, "
             f"{c.get('articles_unchanged', 0)} unchanged, {c.get('errors', 0)} errors, "
             f"{c.get('warc_bytes', 0) / 1e6:.1f} MB WARC in {self.seconds:.1f} s "
             f"({rate:.1f} new articles/s) -> {self.archive}"
@@ -82,7 +104,7 @@ def crawl_settings(options: CrawlOptions, log_file: Path) -> Settings:
         {
             "PORTAL_ARCHIVE_DIR": str(options.archive),
             "LOG_FILE": str(log_file),
-            "LOG_FILE_APPEND": False,
+            "LOG_FILE_APPEND": True,  # O_APPEND: the writer process appends to the same file
         },
         priority="cmdline",
     )
@@ -134,4 +156,6 @@ def _result(paths: ArchivePaths, run_id: int, seconds: float, failure: str | Non
     counts = {k: v for k, v in row.items() if isinstance(v, int) and k not in ("id", "pid")}
     status = "failed" if failure else row["status"]
     error = failure or row.get("error_summary")
-    return RunResult(run_id, status, row["mode"], counts, seconds, paths.root, error)
+    alarms = json.loads(row.get("alarms") or "[]")
+    quality = json.loads(row.get("quality") or "{}")
+    return RunResult(run_id, status, row["mode"], counts, seconds, paths.root, error, alarms, quality)

@@ -39,8 +39,8 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 RULES = ("error_first", "slow", "cut", "malformed", "chunked")
 ARTICLE_LISTS = ("no_date", "no_byline", "non_utf8", "huge", "fallback_layout", "offsite_link")

@@ -8,6 +8,7 @@ pager trap nor slug/host/tracking variants can grow the frontier.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -66,7 +67,7 @@ class PortalSpider(scrapy.Spider):
         self._swept = False
         self.seen_ids: set[str] = set()
         self.listed_ids: set[str] = set()  # every article ID the listing pages of this walk showed
-        self.listing_stops: list[str] = []  # listing pages where the walk stopped for want of anything new
+        self.signals: defaultdict[str, list[str]] = defaultdict(list)  # listing drift, for the run's alarm
         self.listing_pages = 0
         self.failed: list[str] = []
         self._requisites_seen: set[str] = set()
@@ -139,7 +140,10 @@ class PortalSpider(scrapy.Spider):
         self.listing_pages += 1
         template = listing_template(self.profile, response)
         if template is None:
+            self.signals["listing_untemplated"].append(response.url)
             self.logger.warning("no listing template matches %s; reading every article link", response.url)
+        else:
+            self._unknown_links(response, template)
         entries = list(listing_entries(response, template, self.rules))
         yield from self._requisites(response)
         ids = [info.article_id for info, _ in entries]
@@ -158,6 +162,14 @@ class PortalSpider(scrapy.Spider):
         if news and (self.full or self.catch_up or recheck or len(known) < len(entries)):
             yield from self._next_listings(response, template)
 
+    def _unknown_links(self, response: TextResponse, template: ListingTemplate) -> None:
+        """Links in listing entries that match no article pattern: the site's URLs may have changed."""
+        for href in response.css(template.item).css(template.link).getall():
+            url = response.urljoin(href.strip())
+            if self.rules.in_scope(url) and self.rules.classify(url).kind != "article":
+                self.signals["listing_unknown_links"].append(url)
+                self.logger.warning("a listing entry links to %s, which matches no article pattern", url)
+
     def _brings_news(self, url: str, ids: list[str | None]) -> bool:
         """Whether a listing page lists any article not listed before in this walk; if not, the walk stops here.
 
@@ -169,7 +181,7 @@ class PortalSpider(scrapy.Spider):
         if fresh:
             return True
         if ids:
-            self.listing_stops.append(url)
+            self.signals["listing_stops"].append(url)
             self.crawler.stats.inc_value("portal/listing_stops")
             self.logger.warning(
                 "listing walk stops at %s: it lists no article not already listed in this walk"
@@ -231,7 +243,7 @@ class PortalSpider(scrapy.Spider):
             return
         if self.listing_pages >= self.crawler.settings.getint("PORTAL_MAX_LISTING_PAGES"):
             self.stopped_early = True
-            self.listing_stops.append(response.url)
+            self.signals["listing_stops"].append(response.url)
             self.logger.warning(
                 "listing walk stops at %s: PORTAL_MAX_LISTING_PAGES (%d) pages read", response.url, self.listing_pages
             )
@@ -288,6 +300,9 @@ class PortalSpider(scrapy.Spider):
             "errors": errors,
         }
         status = "ok" if errors == 0 and reason == "finished" else ("failed" if reason != "finished" else "errors")
-        code = self.archive.close(status, counts, walk_complete=status == "ok" and not self.stopped_early)
+        if reason == "blocked":
+            status = "blocked"
+        walk_complete = status == "ok" and not self.stopped_early
+        code = self.archive.close(status, counts, walk_complete, dict(self.signals))
         if code != 0:
             self.logger.error("the archive writer exited with %s", code)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import pickle
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -47,6 +47,7 @@ class Capture:
     exchange: Exchange
     info: UrlInfo | None  # None: a URL the spider did not classify (robots.txt, a redirect target)
     summary: str | None = None  # the summary the listing page gave an article
+    listing_date: str | None = None  # the date the listing page printed for it (ISO)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Close:
     status: str
     stats: dict[str, int]
     walk_complete: bool
+    signals: dict[str, list[str]] = field(default_factory=dict)  # listing drift: signal -> sample URLs
 
 
 Message = WriterConfig | Capture | Close

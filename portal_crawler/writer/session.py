@@ -28,6 +28,7 @@ from portal_crawler.extraction.urls import UrlRules
 from portal_crawler.warc.records import Exchange, RecordPointer, header
 from portal_crawler.warc.writer import WarcWriter
 from portal_crawler.writer.protocol import Capture, WriterConfig
+from portal_crawler.writer.quality import DriftRule, RunQuality, alarm_line, alarms
 
 logger = logging.getLogger("portal_crawler.writer")
 
@@ -45,6 +46,7 @@ class ArchiveSession:
             paths.warc, host=socket.gethostname(), max_size=config.max_warc_size, warcinfo=self._warcinfo()
         )
         self.counts: Counter[str] = Counter()
+        self.quality = RunQuality()
         self._pending, self._last_commit = 0, time.monotonic()
 
     def _warcinfo(self) -> dict[str, str]:
@@ -76,6 +78,8 @@ class ArchiveSession:
             )
             reading = read_page(page, info, self.profile, self.rules)
             outcome = record_page(self.catalogue, reading, message.summary)
+            if outcome in ("new", "updated") and reading.article is not None:
+                self.quality.add(reading.article)
             self._count(
                 outcome,
                 reading.problem or f"article {info.article_id} answers {exchange.status} and was never archived",
@@ -124,7 +128,9 @@ class ArchiveSession:
         self.catalogue.commit()
         self._pending, self._last_commit = 0, time.monotonic()
 
-    def close(self, status: str, stats: dict[str, int], walk_complete: bool) -> None:
+    def close(
+        self, status: str, stats: dict[str, int], walk_complete: bool, signals: dict[str, list[str]] | None = None
+    ) -> None:
         self.flush()
         self.writer.close()
         counts = {**stats, **self.counts, "warc_bytes": self.writer.bytes_written}
@@ -132,8 +138,18 @@ class ArchiveSession:
         if status == "ok" and counts["errors"]:
             status = "errors"
         self.catalogue.set_walk_complete(self.config.run_id, walk_complete and status == "ok")
+        found = alarms(self.quality, self._drift_rule(), signals or {})
+        if found:
+            logger.warning("%s", alarm_line(found))
+        self.catalogue.record_run_quality(self.config.run_id, self.quality.as_json(), found)
         self.catalogue.finish_run(self.config.run_id, status, counts)
         self.catalogue.close()
+
+    def _drift_rule(self) -> DriftRule:
+        drift = getattr(self.profile, "drift", None)  # the profile's [drift] table, when it has one
+        if drift is None:
+            return DriftRule()
+        return DriftRule(threshold=drift.threshold, min_articles=drift.min_articles)
 
     def abandon(self, cause: str) -> None:
         """The writer cannot go on: keep what is on disk, close the run row as failed if SQLite still can."""

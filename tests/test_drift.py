@@ -1,0 +1,64 @@
+"""Never silent: a run on a portal whose markup drifted from the profile archives everything, then exits 3."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import crawl, rows
+
+pytestmark = pytest.mark.slow
+
+
+def _stderr_lines(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.strip()]
+
+
+def _last_run(archive: Path) -> dict:
+    return rows(archive / "catalogue.db", "SELECT * FROM runs ORDER BY id DESC LIMIT 1")[0]
+
+
+@pytest.mark.parametrize("layout", ["legacy", "current"])
+def test_the_unaltered_replica_raises_no_alarm(tmp_path: Path, replica_factory, layout: str) -> None:
+    replica = replica_factory(articles=26, layout=layout)
+    archive = tmp_path / "archive"
+    result = crawl(archive, replica.listing_url)
+    assert result.returncode == 0, result.stderr
+    assert _stderr_lines(result) == []
+    run = _last_run(archive)
+    assert run["alarms"] is None
+    quality = json.loads(run["quality"])
+    assert quality["articles"] == {"ok": 31} or sum(quality["articles"].values()) == 31
+    assert f"31 new ({quality['articles'].get('ok', 0)} ok" in result.stdout
+
+
+@pytest.mark.parametrize("variant", ["neutral", "renamed", "redesign"])
+def test_markup_no_template_matches_exits_3_naming_the_fields(tmp_path: Path, replica_factory, variant: str) -> None:
+    replica = replica_factory(articles=26, layout="legacy", drift=variant)
+    archive = tmp_path / "archive"
+    result = crawl(archive, replica.listing_url)
+    assert result.returncode == 3, result.stdout + result.stderr
+    lines = _stderr_lines(result)
+    assert len(lines) == 1 and lines[0].startswith("portal-crawler: layout drift: "), lines
+    assert "probe http://127.0.0.1" in lines[0]
+    run = _last_run(archive)
+    assert json.loads(run["alarms"])
+    log = next((archive / "logs").glob("*.log")).read_text()
+    assert "layout drift:" in log
+    captured = rows(archive / "catalogue.db", "SELECT COUNT(*) AS n FROM captures WHERE status = 200")[0]["n"]
+    assert captured >= 2  # everything fetched is kept in the WARC files
+
+
+def test_ten_new_articles_in_a_new_layout_after_a_clean_run_exit_3(tmp_path: Path, replica_factory) -> None:
+    replica = replica_factory(articles=20, layout="legacy")
+    archive = tmp_path / "archive"
+    assert crawl(archive, replica.listing_url).returncode == 0
+    replica.add_articles(10)
+    replica.set_drift("neutral")
+    result = crawl(archive, replica.listing_url, extra=())
+    assert result.returncode == 3, result.stdout + result.stderr
+    line = _stderr_lines(result)[0]
+    assert "layout drift:" in line and "10/10 new articles" in line
+    assert "published" in line and "title" in line
+    assert "10 new" in result.stdout
