@@ -8,7 +8,6 @@ pager trap nor slug/host/tracking variants can grow the frontier.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -23,12 +22,13 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from portal_crawler.crawl.archive_run import ArchiveRun
+from portal_crawler.crawl.walk import ListingWalk
 from portal_crawler.extraction.pages import (
     listing_entries,
     listing_template,
     requisite_urls,
 )
-from portal_crawler.extraction.profile import ListingTemplate, Profile, load_profile
+from portal_crawler.extraction.profile import Profile, load_profile
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
 from portal_crawler.middlewares import OutOfScope
 
@@ -63,12 +63,9 @@ class PortalSpider(scrapy.Spider):
         self.allowed_domains = sorted({host.rsplit(":", 1)[0] for host in self.rules.hosts})
         self.recheck_days = int(recheck_days) if recheck_days not in (None, "") else None
         self.catch_up = False
-        self.stopped_early = False
         self._swept = False
         self.seen_ids: set[str] = set()
-        self.listed_ids: set[str] = set()  # every article ID the listing pages of this walk showed
-        self.signals: defaultdict[str, list[str]] = defaultdict(list)  # listing drift, for the run's alarm
-        self.listing_pages = 0
+        self.walk = ListingWalk(self.rules, max_pages=self.max_pages, page_limit=None)  # from_crawler sets it
         self.failed: list[str] = []
         self._requisites_seen: set[str] = set()
         self.archive: ArchiveRun | None = None
@@ -77,6 +74,7 @@ class PortalSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PortalSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
+        spider.walk.page_limit = settings.getint("PORTAL_MAX_LISTING_PAGES")
         if settings.getbool("PORTAL_ARCHIVE_ENABLED", True):
             mode = "full" if spider.full else "incremental"
             spider.archive = ArchiveRun.open(
@@ -137,17 +135,12 @@ class PortalSpider(scrapy.Spider):
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         if not isinstance(response, TextResponse):
             return
-        self.listing_pages += 1
         template = listing_template(self.profile, response)
-        if template is None:
-            self.signals["listing_untemplated"].append(response.url)
-            self.logger.warning("no listing template matches %s; reading every article link", response.url)
-        else:
-            self._unknown_links(response, template)
+        self.walk.read(response, template)
         entries = list(listing_entries(response, template, self.rules))
         yield from self._requisites(response)
         ids = [info.article_id for info, _ in entries]
-        news = self._brings_news(response.url, ids)
+        news = self.walk.brings_news(response.url, ids)
         known = self._known(ids)
         recheck = self._recheck(ids)
         for info, summary in entries:
@@ -160,35 +153,9 @@ class PortalSpider(scrapy.Spider):
             if request is not None:
                 yield request
         if news and (self.full or self.catch_up or recheck or len(known) < len(entries)):
-            yield from self._next_listings(response, template)
-
-    def _unknown_links(self, response: TextResponse, template: ListingTemplate) -> None:
-        """Links in listing entries that match no article pattern: the site's URLs may have changed."""
-        for href in response.css(template.item).css(template.link).getall():
-            url = response.urljoin(href.strip())
-            if self.rules.in_scope(url) and self.rules.classify(url).kind != "article":
-                self.signals["listing_unknown_links"].append(url)
-                self.logger.warning("a listing entry links to %s, which matches no article pattern", url)
-
-    def _brings_news(self, url: str, ids: list[str | None]) -> bool:
-        """Whether a listing page lists any article not listed before in this walk; if not, the walk stops here.
-
-        A portal that answers every `?Page=N` with the same entries (a soft 404, a
-        broken pager) would otherwise be walked without end.
-        """
-        fresh = {i for i in ids if i} - self.listed_ids
-        self.listed_ids |= fresh
-        if fresh:
-            return True
-        if ids:
-            self.signals["listing_stops"].append(url)
-            self.crawler.stats.inc_value("portal/listing_stops")
-            self.logger.warning(
-                "listing walk stops at %s: it lists no article not already listed in this walk"
-                " (a soft 404 or a broken pager?)",
-                url,
-            )
-        return False
+            for info in self.walk.next_pages(response, template, self.full):
+                if (request := self._request(info)) is not None:
+                    yield request
 
     def _known(self, ids: list[str]) -> set[str]:
         if self.full or self.archive is None:
@@ -237,30 +204,6 @@ class PortalSpider(scrapy.Spider):
                 request.headers["If-Modified-Since"] = validators["last_modified"]
         return request
 
-    def _next_listings(self, response: TextResponse, template: ListingTemplate | None) -> Iterator[scrapy.Request]:
-        if self.max_pages is not None and self.listing_pages >= self.max_pages:
-            self.stopped_early = True
-            return
-        if self.listing_pages >= self.crawler.settings.getint("PORTAL_MAX_LISTING_PAGES"):
-            self.stopped_early = True
-            self.signals["listing_stops"].append(response.url)
-            self.logger.warning(
-                "listing walk stops at %s: PORTAL_MAX_LISTING_PAGES (%d) pages read", response.url, self.listing_pages
-            )
-            return
-        current = self.rules.classify(response.url)
-        if not self.full:
-            next_info = self.rules.classify(self.rules.listing_page(response.url, (current.page or 1) + 1))
-            candidates = [next_info]
-        else:
-            hrefs = response.css(template.pager_links).getall() if template else []
-            candidates = [self.rules.classify(response.urljoin(h)) for h in hrefs]
-        for info in candidates:
-            if info.kind == "listing":
-                request = self._request(info)
-                if request is not None:
-                    yield request
-
     # -- articles and requisites ---------------------------------------------
     def parse_article(self, response: Response) -> Iterator[scrapy.Request]:
         """The writer process catalogues the page from its capture; here only its requisites are queued.
@@ -302,7 +245,7 @@ class PortalSpider(scrapy.Spider):
         status = "ok" if errors == 0 and reason == "finished" else ("failed" if reason != "finished" else "errors")
         if reason == "blocked":
             status = "blocked"
-        walk_complete = status == "ok" and not self.stopped_early
-        code = self.archive.close(status, counts, walk_complete, dict(self.signals))
+        walk_complete = status == "ok" and not self.walk.stopped_early
+        code = self.archive.close(status, counts, walk_complete, dict(self.walk.signals))
         if code != 0:
             self.logger.error("the archive writer exited with %s", code)
