@@ -132,9 +132,13 @@ def _runs(catalogue: Catalogue) -> dict[str, Any]:
 
 
 def _failures(catalogue: Catalogue, limit: int = 5) -> list[dict[str, Any]]:
-    """The latest runs that did not end 'ok' (a 'running' run that is not the last one died)."""
+    """The latest runs that did not end well: not 'ok', not rebuilt by reindex, not the run going on now.
+
+    A 'running' run that is not the last one died (archives from before runs
+    killed were closed as failed by the next run).
+    """
     cursor = catalogue.conn.execute(
-        "SELECT id, started, status, errors, error_summary FROM runs WHERE status != 'ok'"
+        "SELECT id, started, status, errors, error_summary FROM runs WHERE status NOT IN ('ok', 'reindexed')"
         " AND (status != 'running' OR id < (SELECT max(id) FROM runs)) ORDER BY id DESC LIMIT ?",
         (limit,),
     )
