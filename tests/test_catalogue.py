@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import ARCHIVE_0_1_0, query
+from helpers import ARCHIVE_0_1_0, cli, one_line, query
 
 from portal_crawler.catalogue import Catalogue, CatalogueBusy, CatalogueError, content_hash, schema
 from portal_crawler.catalogue.connection import read_mode
@@ -305,3 +308,111 @@ def test_a_pointer_outside_warc_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CatalogueError, match="outside"):
         catalogue.capture(crafted)
     catalogue.close()
+
+
+# -- the commands on such files (subprocesses) ---------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [("verify", "--repair"), ("crawl", "--start-url", "http://127.0.0.1:9/x.html")])
+def test_a_busy_catalogue_is_one_line_and_exit_75(old: Path, args: tuple[str, ...]) -> None:
+    archive = old.parent
+    other = hold(old)
+    try:
+        result = cli(args[0], "--archive", str(archive), *args[1:], timeout=60)
+    finally:
+        other.rollback()
+        other.close()
+    assert result.returncode == EXIT_BUSY
+    assert (
+        one_line(result)
+        == f"portal-crawler: {old} is busy: another SQLite writer holds it (waited 5 s); try again when it is done"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [("show", "t1"), ("stats",), ("search", "x"), ("verify",), ("verify", "--repair")])
+@pytest.mark.parametrize("kind", ["empty", "foreign"])
+def test_commands_refuse_a_file_that_is_no_catalogue_and_leave_it(tmp_path: Path, command, kind: str) -> None:
+    db = tmp_path / "catalogue.db"
+    if kind == "empty":
+        db.touch()
+    else:
+        conn = sqlite3.connect(db)
+        conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+        conn.commit()
+        conn.close()
+    before = db.read_bytes()
+    result = cli(command[0], "--archive", str(tmp_path), *command[1:])
+    assert result.returncode == EXIT_USAGE
+    assert f"{db} is not a usable SQLite catalogue" in one_line(result)
+    assert db.read_bytes() == before and files(tmp_path) == ["catalogue.db"]
+
+
+@pytest.mark.slow
+def test_crawl_does_not_add_its_tables_to_a_foreign_sqlite_file(tmp_path: Path) -> None:
+    db = tmp_path / "catalogue.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    conn.commit()
+    conn.close()
+    result = cli("crawl", "--archive", str(tmp_path), "--start-url", "http://127.0.0.1:9/news.html")
+    assert result.returncode == EXIT_USAGE and "other tables (invoices)" in one_line(result)
+    assert query(db, "SELECT name FROM sqlite_master") == [("invoices",)]
+
+
+@pytest.mark.slow
+def test_show_refuses_a_crafted_pointer_outside_warc(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    shutil.copytree(ARCHIVE_0_1_0, archive)
+    (tmp_path / "outside.warc.gz").write_bytes((archive / "warc").glob("*.warc.gz").__next__().read_bytes())
+    conn = sqlite3.connect(archive / "catalogue.db")
+    conn.execute("UPDATE captures SET warc_filename = '../../outside.warc.gz' WHERE article_id = 't10000'")
+    conn.commit()
+    conn.close()
+    shown = cli("show", "t10000", "--html", "--archive", str(archive))
+    assert shown.returncode == EXIT_USAGE and shown.stdout == ""
+    assert "'../../outside.warc.gz'" in one_line(shown) and "outside" in one_line(shown)
+    verified = cli("verify", "--archive", str(archive))
+    bad = [line for line in verified.stderr.splitlines() if line.startswith("bad-pointer: ")]
+    assert verified.returncode == 1 and bad and all("outside warc/" in line for line in bad)
+
+
+@pytest.fixture
+def read_only_copy(tmp_path: Path) -> Iterator[tuple[Path, int | None]]:
+    """The 0.1.0 archive (never migrated) with no write permission, and the user to read it as.
+
+    chmod does not bind root: as root the commands run as `nobody` (setpriv), in a
+    directory that user can reach.
+    """
+    user, base = None, tmp_path
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("root, and no setpriv to read as another user")
+        user, base = 65534, Path(tempfile.mkdtemp(dir="/tmp"))
+        base.chmod(0o755)
+    archive = base / "archive"
+    shutil.copytree(ARCHIVE_0_1_0, archive)
+    every = [archive, *archive.rglob("*")]
+    for path in every:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    yield archive, user
+    for path in every:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    if base != tmp_path:
+        shutil.rmtree(base)
+
+
+@pytest.mark.slow
+def test_a_read_only_archive_can_be_consulted(read_only_copy: tuple[Path, int | None]) -> None:
+    archive, user = read_only_copy
+    listing = sorted(p.name for p in archive.iterdir())
+    for command in [("show", "t10000"), ("show", "t10000", "--html"), ("search", "laos"), ("export",), ("stats",)]:
+        result = cli(command[0], "--archive", str(archive), *command[1:], user=user)
+        assert result.returncode == 0 and result.stdout, (command, result.stderr)
+        assert "portal-crawler:" not in result.stderr and "Traceback" not in result.stderr, (command, result.stderr)
+    verified = cli("verify", "--archive", str(archive), user=user)
+    assert verified.returncode == 0 and verified.stdout.rstrip().endswith(": ok"), verified.stderr
+    assert sorted(p.name for p in archive.iterdir()) == listing  # no -shm, no lock, no backup could be made
+    repair = cli("verify", "--repair", "--archive", str(archive), user=user)
+    assert repair.returncode == EXIT_USAGE and "archive lock" in one_line(repair)

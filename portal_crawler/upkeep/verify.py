@@ -50,8 +50,7 @@ class VerifyReport:
 def verify_archive(archive_dir: Path, *, repair: bool = False) -> VerifyReport:
     """Check the archive (after repairing it when asked); raises CatalogueError or LockHeld."""
     paths = ArchivePaths(Path(archive_dir))
-    if not paths.catalogue.exists():
-        raise CatalogueError(f"no catalogue at {paths.catalogue} (run 'portal-crawler crawl' first, or pass --archive)")
+    Catalogue.reader(paths.catalogue).close()  # refuses a missing or foreign file before anything is made
     with _archive_lock(paths, exclusive=repair):
         catalogue = Catalogue(paths.catalogue, create=False) if repair else Catalogue.reader(paths.catalogue)
         try:
