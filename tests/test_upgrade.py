@@ -96,3 +96,5 @@ def test_reindex_of_the_0_1_0_archive(archive: Path) -> None:
     assert query(db, "PRAGMA user_version") == [(3,)]
     assert query(db, "SELECT article_id, version, title FROM versions ORDER BY 1, 2") == before
     read_commands_work(archive)
+    stats = cli("stats", "--archive", str(archive))
+    assert stats.returncode == 0 and "  failed: " not in stats.stdout, stats.stdout  # reindexed runs did not fail
