@@ -8,6 +8,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import ARCHIVE_0_1_0, cli, one_line, query
@@ -18,7 +19,7 @@ from portal_crawler.catalogue.runs import KILLED
 from portal_crawler.core.errors import EXIT_BUSY, EXIT_USAGE, UsageProblem
 from portal_crawler.warc.records import RecordPointer
 
-ARTICLE = {
+ARTICLE: dict[str, Any] = {
     "id": "t1",
     "url": "http://127.0.0.1:8001/news/t1.html",
     "title": "Minister receives ambassador",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ def archive(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def replica() -> Replica:
+def replica() -> Iterator[Replica]:
     """The replica as the fixture's last run saw it: seed 3, six articles, two added, t10000 edited."""
     served = Replica(ReplicaConfig(articles=6, layout="legacy", seed=3, port=0)).start()
     served.add_articles(2)
