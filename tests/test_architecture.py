@@ -13,7 +13,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "portal_crawler"
 MAX_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 40
-OVERSIZED: set[str] = {"warc/reader.py", "upkeep/verify.py", "catalogue/store.py", "upkeep/reindex.py"}  # being split
+OVERSIZED: set[str] = {"warc/reader.py", "upkeep/reindex.py"}  # being split
 LONG: set[str] = {"cli/__init__.py", "warc/reader.py"}  # being split: both lists must end empty
 
 

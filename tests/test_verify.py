@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import itertools
+import os
 import shutil
 import sqlite3
 from dataclasses import dataclass, field
@@ -10,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers import cli, query
 
 from portal_crawler.catalogue import Catalogue, CatalogueError
 from portal_crawler.core.lock import ArchiveLock, LockHeld
@@ -183,15 +186,15 @@ def test_later_records_of_a_damaged_file_still_resolve(archive):
 
 
 def test_torn_tail_is_cut_into_quarantine_and_catalogue_reconciled(archive):
-    torn = archive.fetch("t9", body(9), minutes=20)  # a new article whose record the crash tears
+    torn = archive.fetch("t9", body(9), catalogue=False, minutes=20)  # the crash tore it before its rows committed
     root = archive.close()
     path = root / "warc" / torn.filename
     whole = path.read_bytes()
     cut = torn.offset + torn.length // 2
     path.write_bytes(whole[:cut])
     report = verify_archive(root)
-    tail = next(p for p in report.problems if p.kind == "torn-tail")
-    assert (tail.file, tail.offset, tail.record_id) == (str(path), torn.offset, torn.record_id)
+    [tail] = report.problems
+    assert (tail.kind, tail.file, tail.offset, tail.record_id) == ("torn-tail", str(path), torn.offset, None)
     assert f"{cut - torn.offset} bytes" in tail.message
 
     repaired = verify_archive(root, repair=True)
@@ -199,26 +202,79 @@ def test_torn_tail_is_cut_into_quarantine_and_catalogue_reconciled(archive):
     assert verify_archive(root).ok
     assert path.stat().st_size == torn.offset
     assert (root / "quarantine" / f"{torn.filename}.{torn.offset}.tail").read_bytes() == whole[torn.offset : cut]
-    assert any("deleted article t9" in line for line in repaired.repaired)
     assert archive.sql("SELECT id FROM articles ORDER BY id") == [("t1",), ("t2",), ("t3",), ("t4",)]
+    assert archive.sql("SELECT count(*) FROM captures") == [(5,)]
     assert_every_article_reads_back(root)
 
 
-def test_torn_new_version_falls_back_to_the_previous_capture(archive):
-    previous = archive.pointers["t3"]
-    torn = archive.fetch("t3", body(33), minutes=20)  # changed content: version 2 of t3
+def test_torn_tail_padded_with_nuls_is_cut_like_a_torn_tail(archive):
+    torn = archive.fetch("t9", body(9), catalogue=False, minutes=20)
     root = archive.close()
     path = root / "warc" / torn.filename
-    path.write_bytes(path.read_bytes()[: torn.offset + 30])
+    whole = path.read_bytes()
+    tail_bytes = whole[torn.offset : torn.offset + torn.length // 2] + b"\0" * 4096  # a power loss's shape
+    path.write_bytes(whole[: torn.offset] + tail_bytes)
+    [tail] = verify_archive(root).problems
+    assert (tail.kind, tail.offset) == ("torn-tail", torn.offset)
     repaired = verify_archive(root, repair=True)
     assert repaired.ok, [p.line() for p in repaired.problems]
-    [(capture_id,)] = archive.sql("SELECT capture_id FROM articles WHERE id = 't3'")
-    assert archive.sql("SELECT warc_record_id FROM captures WHERE id = ?", (capture_id,)) == [(previous.record_id,)]
-    assert archive.sql("SELECT version, capture_id FROM versions WHERE article_id = 't3' ORDER BY version") == [
-        (1, capture_id),
-        (2, None),
-    ]
-    assert_every_article_reads_back(root)
+    assert path.read_bytes() == whole[: torn.offset]
+    assert (root / "quarantine" / f"{torn.filename}.{torn.offset}.tail").read_bytes() == tail_bytes
+    assert verify_archive(root).ok
+
+
+def test_nuls_after_a_broken_whole_member_are_still_damage(archive):
+    """A complete gzip member that is not a record, then NULs: not a tear, so nothing is cut."""
+    root = archive.close()
+    path = next((root / "warc").glob("*.warc.gz"))
+    data = path.read_bytes() + gzip.compress(b"not a WARC record") + b"\0" * 100
+    path.write_bytes(data)
+    repaired = verify_archive(root, repair=True)
+    assert "unreadable" in kinds(repaired) and "repair-refused" in kinds(repaired)
+    assert path.read_bytes() == data
+
+
+def test_a_catalogued_record_torn_is_damage_and_refused(archive):
+    """Rows are committed only after their record is fsynced: a crash cannot tear a catalogued record."""
+    torn = archive.fetch("t3", body(33), minutes=20)  # version 2 of t3, catalogued, then the file is cut into it
+    root = archive.close()
+    path = root / "warc" / torn.filename
+    data = path.read_bytes()[: torn.offset + 30]
+    path.write_bytes(data)
+    before = archive.sql("SELECT * FROM captures ORDER BY id"), archive.sql("SELECT * FROM versions ORDER BY 1, 2")
+    report = verify_archive(root)
+    assert "truncated" in kinds(report) and "torn-tail" not in kinds(report)
+    repaired = verify_archive(root, repair=True)
+    [refusal] = [p for p in repaired.problems if p.kind == "repair-refused"]
+    assert (refusal.file, refusal.offset, refusal.record_id) == (str(path), torn.offset, torn.record_id)
+    assert "1 catalogued records" in refusal.message and "restore it from a backup" in refusal.message
+    assert not repaired.ok and repaired.repaired == []
+    assert path.read_bytes() == data and not (root / "quarantine").exists()
+    assert (
+        archive.sql("SELECT * FROM captures ORDER BY id"),
+        archive.sql("SELECT * FROM versions ORDER BY 1, 2"),
+    ) == before
+
+
+def test_a_file_cut_in_half_is_refused_and_every_row_kept(tmp_path):
+    built = Archive(tmp_path / "archive")
+    for n in range(1, 21):
+        built.fetch(f"t{n}", body(n), minutes=n)
+    root = built.close()
+    [path] = (root / "warc").glob("*.warc.gz")
+    os.truncate(path, path.stat().st_size // 2)
+    data = path.read_bytes()
+    counts = "SELECT (SELECT count(*) FROM captures), (SELECT count(*) FROM articles), (SELECT count(*) FROM versions)"
+    before = built.sql(counts)
+    lost = [p for p in built.pointers.values() if p.offset + p.length > len(data)]
+    repaired = verify_archive(root, repair=True)
+    assert built.sql(counts) == before == [(20, 20, 20)]
+    assert path.read_bytes() == data and not (root / "quarantine").exists()
+    [refusal] = [p for p in repaired.problems if p.kind == "repair-refused"]
+    assert f"{len(lost)} catalogued records" in refusal.message and refusal.record_id == lost[0].record_id
+    unreadable = {p.record_id for p in repaired.problems if p.kind == "unreadable"}
+    assert unreadable == {p.record_id for p in lost}  # every lost record named, with its offset
+    assert not verify_archive(root).ok
 
 
 def test_row_pointing_at_the_wrong_offset_is_named_precisely(archive):
@@ -251,7 +307,10 @@ def test_missing_file_is_reported_per_capture_and_kept(tmp_path):
     assert {(p.file, p.offset, p.record_id) for p in report.problems} == {
         (str(root / "warc" / gone), p.offset, p.record_id) for p in lost
     }
-    assert kinds(verify_archive(root, repair=True)) == ["missing-file"] * len(lost)
+    repaired = verify_archive(root, repair=True)
+    assert kinds(repaired) == ["missing-file"] * len(lost) + ["repair-refused"]
+    [refusal] = [p for p in repaired.problems if p.kind == "repair-refused"]
+    assert refusal.file == str(root / "warc" / gone) and f"{len(lost)} captures point into it" in refusal.message
     assert built.sql("SELECT count(*) FROM captures") == [(4,)]
 
 
@@ -318,3 +377,30 @@ def test_no_catalogue_and_a_held_lock_are_refused(archive, tmp_path):
     root = archive.close()
     with ArchiveLock(root), pytest.raises(LockHeld):
         verify_archive(root)
+
+
+@pytest.mark.slow
+def test_verify_repair_on_a_crawled_file_cut_in_half_keeps_every_row(tmp_path, replica_factory):
+    """The reproduction of the hardening report: `truncate -s` half a WARC file, then `verify --repair`."""
+    replica = replica_factory(articles=40)
+    archive = tmp_path / "archive"
+    crawled = cli("crawl", "--full", "--archive", str(archive), "--start-url", replica.listing_url)
+    assert crawled.returncode == 0, crawled.stderr
+    db = archive / "catalogue.db"
+    counts = "SELECT (SELECT count(*) FROM captures), (SELECT count(*) FROM articles), (SELECT count(*) FROM versions)"
+    before = query(db, counts)
+    [path] = (archive / "warc").glob("*.warc.gz")
+    half = path.stat().st_size // 2
+    os.truncate(path, half)
+    lost = query(db, "SELECT count(*) FROM captures WHERE warc_offset + warc_length > ?", (half,))[0][0]
+
+    repaired = cli("verify", "--repair", "--archive", str(archive))
+    assert repaired.returncode == 1
+    refusals = [line for line in repaired.stderr.splitlines() if line.startswith("repair-refused: ")]
+    assert len(refusals) == 1 and str(path) in refusals[0] and f"{lost} catalogued records" in refusals[0]
+    assert "repaired:" not in repaired.stdout and not (archive / "quarantine").exists()
+    assert query(db, counts) == before and path.stat().st_size == half
+    again = cli("verify", "--archive", str(archive))
+    assert again.returncode == 1 and not again.stdout.rstrip().endswith(": ok")
+    after = query(db, counts)
+    print(f"\nhalf-truncated: {lost} of {before[0][0]} captures past the cut; rows before {before}, after {after}")

@@ -1,217 +1,168 @@
-"""The SQLite catalogue: schema, writes and queries, used by the pipelines and the CLI alike.
+"""The Catalogue: one archive's catalogue.db, and every SQL write anyone makes to it.
 
 Hot-path writes go through one connection in explicit transactions, so a run
 can batch them; the caller commits only after the WARC records the rows point
-at are on disk (see ArchiveSession.flush). The schema is plain SQLite with
-declared foreign keys and an FTS5 index, so the file opens as it is in
-Datasette and in the sqlite3 shell.
+at are on disk (see ArchiveSession.flush). The schema (schema.py) is plain
+SQLite with declared foreign keys and an FTS5 index, so the file opens as it
+is in Datasette and in the sqlite3 shell. Reads live in queries.py.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
 import sqlite_utils
 
-from portal_crawler.warc.records import PriorCapture, RecordPointer
-
-SCHEMA_VERSION = 1
-Outcome = Literal["new", "updated", "unchanged"]
-FTS_COLUMNS = ["title", "summary", "body", "author"]
-CONTENT_FIELDS = ("title", "published", "author", "summary", "body", "captions", "images")
-
-_TABLES = """
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY, started TEXT NOT NULL, finished TEXT, status TEXT NOT NULL,
-    mode TEXT NOT NULL, requests INTEGER DEFAULT 0, responses INTEGER DEFAULT 0,
-    articles_new INTEGER DEFAULT 0, articles_updated INTEGER DEFAULT 0,
-    articles_unchanged INTEGER DEFAULT 0, errors INTEGER DEFAULT 0, warc_bytes INTEGER DEFAULT 0,
-    profile TEXT, software_version TEXT, pid INTEGER, error_summary TEXT,
-    walk_complete INTEGER DEFAULT 0, quality TEXT, alarms TEXT, exit_code INTEGER
-);
-CREATE TABLE IF NOT EXISTS captures (
-    id INTEGER PRIMARY KEY, url TEXT NOT NULL, article_id TEXT REFERENCES articles(id),
-    run_id INTEGER REFERENCES runs(id), fetched_at TEXT NOT NULL, status INTEGER,
-    content_type TEXT, payload_digest TEXT, warc_filename TEXT NOT NULL, warc_offset INTEGER NOT NULL,
-    warc_length INTEGER NOT NULL, warc_record_id TEXT NOT NULL, record_type TEXT NOT NULL,
-    warc_date TEXT, refers_to TEXT, etag TEXT, last_modified TEXT
-);
-CREATE TABLE IF NOT EXISTS articles (
-    id TEXT PRIMARY KEY, url TEXT NOT NULL, title TEXT, published TEXT, author TEXT, summary TEXT,
-    body TEXT, captions TEXT, images TEXT, section TEXT, template TEXT, quality TEXT, problems TEXT,
-    content_hash TEXT, first_seen TEXT, last_seen TEXT, version INTEGER NOT NULL DEFAULT 1,
-    capture_id INTEGER REFERENCES captures(id), gone_since TEXT
-);
-CREATE TABLE IF NOT EXISTS versions (
-    article_id TEXT NOT NULL REFERENCES articles(id), version INTEGER NOT NULL,
-    content_hash TEXT NOT NULL, captured_at TEXT, capture_id INTEGER REFERENCES captures(id),
-    url TEXT, title TEXT, published TEXT, author TEXT, summary TEXT, body TEXT, captions TEXT,
-    images TEXT, template TEXT, quality TEXT,
-    PRIMARY KEY (article_id, version)
-);
-"""
-
-_INDEXES = {
-    "captures_url": "captures(url, id)",
-    "captures_article": "captures(article_id)",
-    "articles_published": "articles(published)",
-    "articles_author": "articles(author)",
-}
-
-
-def utcnow() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def content_hash(article: dict[str, Any]) -> str:
-    """Hash of the article's content fields, stable across runs."""
-    content = {k: article.get(k) for k in CONTENT_FIELDS}
-    return hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
-
-
-_POINTER_SELECT = (
-    "SELECT id, url, warc_filename, warc_offset, warc_length, warc_record_id, record_type,"
-    " payload_digest, article_id FROM captures"
+from portal_crawler.catalogue import schema
+from portal_crawler.catalogue.connection import (
+    BUSY_SECONDS,
+    CatalogueBusy,
+    CatalogueError,
+    connect_reader,
+    connect_writer,
+    create_file,
+    guarded,
+    is_busy,
+    not_usable,
 )
+from portal_crawler.catalogue.content import CONTENT_FIELDS, content_hash, row_values
+from portal_crawler.catalogue.queries import CapturePointer, CatalogueReads
+from portal_crawler.catalogue.runs import RunWrites
+from portal_crawler.warc.records import RecordPointer
+
+__all__ = ["CapturePointer", "Catalogue", "CatalogueBusy", "CatalogueError", "content_hash"]
+Outcome = Literal["new", "updated", "unchanged"]
+_VERSION_COLUMNS = ("url", *CONTENT_FIELDS, "template", "quality", "content_hash")
+_LATER_VERSION_COLUMNS = ("problems", "field_sources", "profile_revision")  # migration 3
 
 
-class CatalogueError(Exception):
-    """The catalogue cannot be opened or used; the message says why."""
+class Catalogue(RunWrites, CatalogueReads):
+    """One archive's catalogue.db, opened for writing (`Catalogue(path)`) or reading (`Catalogue.reader(path)`)."""
 
+    read_only = False
 
-@dataclass(frozen=True)
-class CapturePointer:
-    """Where one catalogued capture lives in the WARC files."""
-
-    id: int
-    url: str
-    warc_filename: str
-    warc_offset: int
-    warc_length: int
-    warc_record_id: str
-    record_type: str
-    payload_digest: str | None
-    article_id: str | None
-
-
-class Catalogue:
-    """One archive's catalogue.db."""
-
-    def __init__(self, path: Path, *, create: bool = True) -> None:
-        self.path = Path(path)
-        if not create and not self.path.is_file():
-            raise CatalogueError(f"no catalogue at {self.path} (run 'portal-crawler crawl' first, or pass --archive)")
+    def __init__(self, path: Path, *, create: bool = True, busy_seconds: float = BUSY_SECONDS) -> None:
+        """Open for writing, upgrading an older schema in place (after a backup copy); create it if asked."""
+        self.path, self.busy_seconds = Path(path), busy_seconds
+        if not self.path.exists():
+            if not create:
+                raise CatalogueError(
+                    f"no catalogue at {self.path} (run 'portal-crawler crawl' first, or pass --archive)"
+                )
+            create_file(self.path, self._build)
+        self.conn = connect_writer(self.path, busy_seconds)
+        self.db = sqlite_utils.Database(self.conn)
         try:
-            self.conn = sqlite3.connect(self.path, timeout=30)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.db = sqlite_utils.Database(self.conn)
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise CatalogueError(f"{self.path} is not a usable SQLite catalogue: {exc}") from None
+            self._upgrade()
+        except BaseException:
+            self.conn.close()
+            raise
 
-    def _migrate(self) -> None:
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        if version >= SCHEMA_VERSION:
-            return
-        self.conn.executescript(_TABLES)
-        self.build_indexes()
-        if "articles_fts" not in self.db.table_names():
-            self.enable_search()
-        self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        self.conn.commit()
+    def _build(self, conn: sqlite3.Connection) -> None:
+        schema.upgrade(sqlite_utils.Database(conn), self.path, existing=False)
 
+    def _upgrade(self) -> None:
+        """Pending migrations applied; a schema newer than this release is refused, not touched."""
+        try:
+            version = schema.applied_version(self.db)
+            if version > schema.LATEST:
+                raise not_usable(
+                    self.path, f"schema {version} was written by a newer release (this one knows {schema.LATEST})"
+                )
+            schema.upgrade(self.db, self.path, existing=True)
+        except sqlite3.DatabaseError as error:
+            if is_busy(error):
+                raise CatalogueBusy(self.path, self.busy_seconds) from None
+            raise not_usable(self.path, str(error)) from None
+
+    @classmethod
+    def reader(cls, path: Path, *, busy_seconds: float = BUSY_SECONDS) -> Catalogue:
+        """Open read-only (`mode=ro`, or `immutable` on a read-only mount): never creates or migrates anything."""
+        catalogue = cls.__new__(cls)
+        catalogue.path, catalogue.busy_seconds, catalogue.read_only = Path(path), busy_seconds, True
+        catalogue.conn = connect_reader(catalogue.path, busy_seconds)
+        catalogue.db = sqlite_utils.Database(catalogue.conn, recursive_triggers=False)
+        try:
+            lacking = schema.missing_columns(catalogue.conn)
+        except sqlite3.DatabaseError as error:
+            catalogue.conn.close()
+            raise not_usable(catalogue.path, str(error)) from None
+        if lacking:
+            catalogue.conn.close()
+            raise not_usable(
+                catalogue.path,
+                f"made by an older release, it lacks {', '.join(lacking[:3])}; open it once where it is"
+                " writable (portal-crawler verify --repair) to upgrade it",
+            )
+        return catalogue
+
+    @guarded
     def enable_search(self) -> None:
         """The FTS5 index over title, summary, body, author, kept current by triggers (filled from articles)."""
-        self.db["articles"].enable_fts(FTS_COLUMNS, create_triggers=True, tokenize="unicode61 remove_diacritics 2")
+        schema.enable_search(self.db)
 
+    @guarded
     def disable_search(self) -> None:
         """Drop the FTS index and its triggers (a bulk rebuild then calls enable_search once)."""
-        self.db["articles"].disable_fts()
+        self.db.table("articles").disable_fts()
 
+    @guarded
+    def drop_indexes(self) -> None:
+        """For a bulk load (reindex): the secondary indexes are built once at the end instead."""
+        for name in schema.INDEXES:
+            self.conn.execute(f"DROP INDEX IF EXISTS {name}")
+
+    @guarded
+    def build_indexes(self) -> None:
+        schema.build_indexes(self.conn)
+
+    @guarded
+    def bulk_load_mode(self) -> None:
+        """For a scratch catalogue being filled (reindex): no journal, no syncs, 256 MB of page cache."""
+        self.conn.commit()
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-262144"):
+            self.conn.execute(f"PRAGMA {pragma}")
+
+    @guarded
+    def durable_mode(self) -> None:
+        """Back to WAL with full syncs, before a scratch catalogue is swapped in."""
+        self.conn.commit()
+        for pragma in ("journal_mode=WAL", "synchronous=FULL"):
+            self.conn.execute(f"PRAGMA {pragma}")
+
+    @guarded
     def commit(self) -> None:
         self.conn.commit()
 
     def close(self) -> None:
-        self.conn.commit()
+        if not self.read_only:
+            self.commit()
         self.conn.close()
 
-    # -- runs ---------------------------------------------------------------
-    def start_run(self, mode: str, profile: str, software_version: str, pid: int) -> int:
-        # Called only under the archive lock: a row still 'running' is a run that was killed.
-        self.conn.execute(
-            "UPDATE runs SET status = 'failed', finished = COALESCE(finished, ?), error_summary ="
-            " COALESCE(error_summary, 'did not finish: the run was killed') WHERE status = 'running'",
-            (utcnow(),),
-        )
-        cur = self.conn.execute(
-            "INSERT INTO runs (started, status, mode, profile, software_version, pid) VALUES (?, 'running', ?, ?, ?, ?)",
-            (utcnow(), mode, profile, software_version, pid),
-        )
-        self.conn.commit()
-        return int(cur.lastrowid)
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction taken at once (BEGIN IMMEDIATE): committed whole, or rolled back whole."""
+        self._begin()
+        try:
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.commit()
 
-    def run(self, run_id: int) -> dict[str, Any] | None:
-        """One row of `runs` as a dict (None when there is no such run)."""
-        cur = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,))
-        row = cur.fetchone()
-        return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
-
-    def record_run_quality(self, run_id: int, quality: dict[str, Any], alarms: list[str]) -> None:
-        """The run's extraction quality and drift alarms (JSON), kept with the run."""
-        self.conn.execute(
-            "UPDATE runs SET quality = ?, alarms = ? WHERE id = ?",
-            (json.dumps(quality, sort_keys=True), json.dumps(alarms, ensure_ascii=False) if alarms else None, run_id),
-        )
-
-    def previous_walk_complete(self, run_id: int) -> bool:
-        """Whether the run before `run_id` walked the listings to a clean end (no crash, no failures)."""
-        row = self.conn.execute(
-            "SELECT walk_complete FROM runs WHERE id < ? ORDER BY id DESC LIMIT 1", (run_id,)
-        ).fetchone()
-        return bool(row and row[0])
-
-    def set_walk_complete(self, run_id: int, complete: bool) -> None:
-        self.conn.execute("UPDATE runs SET walk_complete = ? WHERE id = ?", (int(complete), run_id))
-
-    def finish_run(self, run_id: int, status: str, counts: dict[str, int], error_summary: str | None = None) -> None:
-        columns = (
-            "requests",
-            "responses",
-            "articles_new",
-            "articles_updated",
-            "articles_unchanged",
-            "errors",
-            "warc_bytes",
-        )
-        values = [counts.get(c, 0) for c in columns]
-        assignments = ", ".join(f"{c} = ?" for c in columns)
-        self.conn.execute(
-            f"UPDATE runs SET finished = ?, status = ?, error_summary = ?, {assignments} WHERE id = ?",
-            (utcnow(), status, error_summary, *values, run_id),
-        )
-        self.conn.commit()
-
-    def drop_indexes(self) -> None:
-        """For a bulk load (reindex): the secondary indexes are built once at the end instead."""
-        for name in _INDEXES:
-            self.conn.execute(f"DROP INDEX IF EXISTS {name}")
-
-    def build_indexes(self) -> None:
-        for name, target in _INDEXES.items():
-            self.conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+    @guarded
+    def _begin(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
 
     # -- captures -----------------------------------------------------------
+    @guarded
     def add_capture(
         self,
-        run_id: int,
+        run_id: int | None,
         pointer: RecordPointer,
         *,
         url: str,
@@ -222,109 +173,44 @@ class Catalogue:
         last_modified: str | None = None,
         refers_to: str | None = None,
     ) -> int:
-        cur = self.conn.execute(
-            "INSERT INTO captures (url, run_id, fetched_at, status, content_type, payload_digest, warc_filename,"
-            " warc_offset, warc_length, warc_record_id, record_type, warc_date, refers_to, etag, last_modified)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                url,
-                run_id,
-                fetched_at,
-                status,
-                content_type,
-                pointer.payload_digest,
-                pointer.filename,
-                pointer.offset,
-                pointer.length,
-                pointer.record_id,
-                pointer.record_type,
-                pointer.warc_date,
-                refers_to,
-                etag,
-                last_modified,
-            ),
-        )
-        return int(cur.lastrowid)
-
-    def prior_capture(self, url: str) -> PriorCapture | None:
-        """The last response capture of `url` (the record a revisit would refer to)."""
-        row = self.conn.execute(
-            "SELECT warc_record_id, url, warc_date, payload_digest, record_type, refers_to FROM captures"
-            " WHERE url = ? AND status BETWEEN 200 AND 299 ORDER BY id DESC LIMIT 1",
-            (url,),
-        ).fetchone()
-        if row is None or not row[3]:
-            return None
-        record_id, url, warc_date = row[0], row[1], row[2]
-        if row[4] == "revisit" and row[5]:
-            original = self.conn.execute(
-                "SELECT warc_record_id, warc_date FROM captures WHERE warc_record_id = ?", (row[5],)
-            ).fetchone()
-            if original:
-                record_id, warc_date = original
-        return PriorCapture(record_id=record_id, url=url, warc_date=warc_date, payload_digest=row[3])
-
-    def captured(self, urls: list[str]) -> set[str]:
-        """Which of these URLs have a successful capture (one query for a page's requisites)."""
-        if not urls:
-            return set()
-        marks = ",".join("?" * len(urls))
-        return {
-            r[0]
-            for r in self.conn.execute(
-                f"SELECT DISTINCT url FROM captures WHERE url IN ({marks}) AND status BETWEEN 200 AND 299", urls
-            )
+        row = {
+            "url": url,
+            "run_id": run_id,
+            "fetched_at": fetched_at,
+            "status": status,
+            "content_type": content_type,
+            "payload_digest": pointer.payload_digest,
+            "warc_filename": pointer.filename,
+            "warc_offset": pointer.offset,
+            "warc_length": pointer.length,
+            "warc_record_id": pointer.record_id,
+            "record_type": pointer.record_type,
+            "warc_date": pointer.warc_date,
+            "refers_to": refers_to,
+            "etag": etag,
+            "last_modified": last_modified,
         }
+        return self._insert("captures", row)
 
+    @guarded
     def link_capture(self, capture_id: int, article_id: str) -> None:
         self.conn.execute("UPDATE captures SET article_id = ? WHERE id = ?", (article_id, capture_id))
 
-    def capture(self, capture_id: int) -> CapturePointer | None:
-        row = self.conn.execute(
-            f"{_POINTER_SELECT} WHERE id = ?",
-            (capture_id,),
-        ).fetchone()
-        return CapturePointer(*row) if row else None
-
-    def iter_captures(self) -> Iterator[CapturePointer]:
-        cur = self.conn.execute(f"{_POINTER_SELECT} ORDER BY id")
-        for row in cur:
-            yield CapturePointer(*row)
+    @guarded
+    def repoint_capture(self, capture_id: int, filename: str, offset: int, length: int) -> None:
+        """The capture's record was found elsewhere (verify --repair): point the row there."""
+        self.conn.execute(
+            "UPDATE captures SET warc_filename = ?, warc_offset = ?, warc_length = ? WHERE id = ?",
+            (filename, offset, length, capture_id),
+        )
 
     # -- articles -----------------------------------------------------------
-    def known_ids(self, ids: list[str]) -> set[str]:
-        """Which of these article IDs the catalogue already holds."""
-        if not ids:
-            return set()
-        marks = ",".join("?" * len(ids))
-        return {r[0] for r in self.conn.execute(f"SELECT id FROM articles WHERE id IN ({marks})", ids)}
+    @guarded
+    def relink_article(self, article_id: str, capture_id: int) -> None:
+        """Point the article at another of its captures (its own capture row is gone)."""
+        self.conn.execute("UPDATE articles SET capture_id = ? WHERE id = ?", (capture_id, article_id))
 
-    def recheck_candidates(self, ids: list[str], published_since: str) -> dict[str, dict[str, str | None]]:
-        """Known articles among `ids` published on or after the date, with their validators (ETag, Last-Modified)."""
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        cur = self.conn.execute(
-            f"SELECT a.id, c.etag, c.last_modified FROM articles a LEFT JOIN captures c ON c.id = a.capture_id"
-            f" WHERE a.id IN ({marks}) AND a.published >= ?",
-            [*ids, published_since],
-        )
-        return {r[0]: {"etag": r[1], "last_modified": r[2]} for r in cur}
-
-    def iter_article_urls(
-        self, published_since: str | None = None
-    ) -> Iterator[tuple[str, str, str | None, str | None]]:
-        """(id, url, etag, last_modified) of catalogued articles not marked gone, optionally recent ones only."""
-        sql = (
-            "SELECT a.id, a.url, c.etag, c.last_modified FROM articles a LEFT JOIN captures c ON c.id = a.capture_id"
-            " WHERE a.gone_since IS NULL"
-        )
-        params: list[str] = []
-        if published_since is not None:
-            sql += " AND a.published >= ?"
-            params.append(published_since)
-        yield from self.conn.execute(sql, params).fetchall()
-
+    @guarded
     def touch_article(self, article_id: str, seen_at: str, capture_id: int | None) -> bool:
         """The article answered unchanged (e.g. 304): update last_seen; False if it is not catalogued."""
         cur = self.conn.execute(
@@ -334,6 +220,7 @@ class Catalogue:
             self.link_capture(capture_id, article_id)
         return cur.rowcount > 0
 
+    @guarded
     def mark_gone(self, article_id: str, seen_at: str, capture_id: int | None) -> bool:
         """The article now answers 404/410: keep it, note since when it is gone."""
         cur = self.conn.execute(
@@ -343,14 +230,10 @@ class Catalogue:
             self.link_capture(capture_id, article_id)
         return cur.rowcount > 0
 
-    def article(self, article_id: str) -> dict[str, Any] | None:
-        cur = self.conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,))
-        row = cur.fetchone()
-        return dict(zip([d[0] for d in cur.description], row)) if row else None
-
+    @guarded
     def upsert_article(self, article: dict[str, Any], capture_id: int | None, captured_at: str) -> Outcome:
         """Insert a new article, add a version when its content changed, or touch last_seen."""
-        values = _row_values(article)
+        values = row_values(article)
         current = self.conn.execute(
             "SELECT version, content_hash, summary FROM articles WHERE id = ?", (values["id"],)
         ).fetchone()
@@ -375,67 +258,21 @@ class Catalogue:
     ) -> None:
         row = {**values, "version": version, "capture_id": capture_id, "last_seen": captured_at, "gone_since": None}
         if is_new:
-            row["first_seen"] = captured_at
-            columns = list(row)
-            self.conn.execute(
-                f"INSERT INTO articles ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                [row[c] for c in columns],
-            )
+            self._insert("articles", {**row, "first_seen": captured_at})
         else:
             columns = [c for c in row if c != "id"]
             self.conn.execute(
                 f"UPDATE articles SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
                 [row[c] for c in columns] + [row["id"]],
             )
-        version_row = {k: row[k] for k in ("url", *CONTENT_FIELDS, "template", "quality", "content_hash")}
+        version_row = {k: row[k] for k in (*_VERSION_COLUMNS, *_LATER_VERSION_COLUMNS)}
         version_row.update(article_id=row["id"], version=version, captured_at=captured_at, capture_id=capture_id)
-        columns = list(version_row)
-        self.conn.execute(
-            f"INSERT INTO versions ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            [version_row[c] for c in columns],
+        self._insert("versions", version_row)
+
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        columns = list(row)
+        cur = self.conn.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [row[c] for c in columns],
         )
-
-    def versions(self, article_id: str) -> list[dict[str, Any]]:
-        cur = self.conn.execute("SELECT * FROM versions WHERE article_id = ? ORDER BY version", (article_id,))
-        return [dict(zip([d[0] for d in cur.description], row)) for row in cur]
-
-    def latest_page_capture(self, article_id: str) -> int | None:
-        row = self.conn.execute(
-            "SELECT MAX(id) FROM captures WHERE article_id = ? AND status = 200", (article_id,)
-        ).fetchone()
-        return row[0] if row else None
-
-    def capture_by_record_id(self, record_id: str) -> CapturePointer | None:
-        row = self.conn.execute(
-            f"{_POINTER_SELECT} WHERE warc_record_id = ?",
-            (record_id,),
-        ).fetchone()
-        return CapturePointer(*row) if row else None
-
-
-_ARTICLE_COLUMNS = (
-    "id",
-    "url",
-    "title",
-    "published",
-    "author",
-    "summary",
-    "body",
-    "captions",
-    "images",
-    "section",
-    "template",
-    "quality",
-    "problems",
-)
-
-
-def _row_values(article: dict[str, Any]) -> dict[str, Any]:
-    """Article item fields as column values: lists become JSON arrays."""
-    values = {}
-    for column in _ARTICLE_COLUMNS:
-        value = article.get(column)
-        if isinstance(value, (list, tuple)):
-            value = json.dumps(list(value), ensure_ascii=False)
-        values[column] = value
-    return values
+        return int(cur.lastrowid or 0)

@@ -16,7 +16,7 @@ from portal_crawler import __version__
 from portal_crawler.catalogue import CatalogueError
 from portal_crawler.cli.desk import browse, export, search, stats
 from portal_crawler.cli.options import UsageError, archive_option, open_catalogue
-from portal_crawler.core.lock import LockHeld
+from portal_crawler.core.errors import ArchiveBusy
 from portal_crawler.desk.reading import NotFound
 from portal_crawler.extraction.profile import ProfileError
 from portal_crawler.upkeep.reindex import ReindexError
@@ -244,7 +244,7 @@ def main() -> None:
     """Entry point: library errors become one line on stderr."""
     try:
         cli(standalone_mode=True)
-    except LockHeld as exc:
+    except ArchiveBusy as exc:  # the archive lock, or another SQLite writer on the catalogue
         click.echo(f"portal-crawler: {exc}", err=True)
         sys.exit(75)
     except (ProfileError, CatalogueError, ReindexError) as exc:

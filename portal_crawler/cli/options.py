@@ -36,4 +36,4 @@ def open_catalogue(archive: Path) -> Catalogue:
 
     if not archive.is_dir():
         raise UsageError(f"no archive at {archive} (pass --archive DIR or set PORTAL_ARCHIVE)")
-    return Catalogue(archive / "catalogue.db", create=False)
+    return Catalogue.reader(archive / "catalogue.db")

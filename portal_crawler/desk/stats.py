@@ -127,18 +127,22 @@ def _runs(catalogue: Catalogue) -> dict[str, Any]:
         " articles_updated, articles_unchanged, errors, warc_bytes FROM runs ORDER BY id DESC LIMIT 1"
     )
     row = cursor.fetchone()
-    last = dict(zip([d[0] for d in cursor.description], row)) if row else None
+    last = dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
     return {"count": sum(by_status.values()), "by_status": by_status, "last": last}
 
 
 def _failures(catalogue: Catalogue, limit: int = 5) -> list[dict[str, Any]]:
-    """The latest runs that did not end 'ok' (a 'running' run that is not the last one died)."""
+    """The latest runs that did not end well: not 'ok', not rebuilt by reindex, not the run going on now.
+
+    A 'running' run that is not the last one died (archives from before runs
+    killed were closed as failed by the next run).
+    """
     cursor = catalogue.conn.execute(
-        "SELECT id, started, status, errors, error_summary FROM runs WHERE status != 'ok'"
+        "SELECT id, started, status, errors, error_summary FROM runs WHERE status NOT IN ('ok', 'reindexed')"
         " AND (status != 'running' OR id < (SELECT max(id) FROM runs)) ORDER BY id DESC LIMIT ?",
         (limit,),
     )
-    return [dict(zip([d[0] for d in cursor.description], row)) for row in cursor]
+    return [dict(zip([d[0] for d in cursor.description], row, strict=True)) for row in cursor]
 
 
 def bar(value: int, largest: int, width: int) -> str:
@@ -183,7 +187,7 @@ def render(stats: Stats, width: int = 80) -> str:
     flags = {}
     for gap in stats.gaps:
         flags[gap.first] = "  <- gap, busy neighbours" if gap.suspicious else "  <- gap"
-    lines += ["", "per month:"] + chart(stats.per_month, width, flags)
+    lines += ["", "per month:", *chart(stats.per_month, width, flags)]
     lines += ["", f"gaps: {len(stats.gaps)} ({sum(g.suspicious for g in stats.gaps)} between busy months)"]
     for gap in stats.gaps:
         span = gap.first if gap.months == 1 else f"{gap.first} to {gap.last}"
