@@ -15,6 +15,7 @@ import select
 import sys
 from typing import BinaryIO
 
+from portal_crawler.core.errors import PortalError
 from portal_crawler.writer.protocol import Capture, Close, WriterConfig, read_frame
 from portal_crawler.writer.session import ArchiveSession
 
@@ -32,11 +33,14 @@ def serve(stream: BinaryIO) -> int:
         logging.basicConfig(
             filename=config.log_file, level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s"
         )
-    session = ArchiveSession(config)
+    session: ArchiveSession | None = None
     try:
+        session = ArchiveSession(config)
         return _loop(stream, session, config)
     except OSError as error:
-        return _fail(session, _cause(error, session.writer.current_filename))
+        return _fail(session, _cause(error, session.writer.current_filename if session else None))
+    except PortalError as error:  # the catalogue refused (another SQLite writer holds it, or it is unusable)
+        return _fail(session, str(error))
 
 
 def _loop(stream: BinaryIO, session: ArchiveSession, config: WriterConfig) -> int:
@@ -64,11 +68,12 @@ def _cause(error: OSError, warc_file: str | None) -> str:
     return f"cannot write the archive{where}: {error.strerror or error}"
 
 
-def _fail(session: ArchiveSession, cause: str) -> int:
+def _fail(session: ArchiveSession | None, cause: str) -> int:
     """One line for the crawl to print; the run row closed as failed when the catalogue still takes it."""
     logger.error("%s: the writer stops; records on disk are kept (run 'portal-crawler verify --repair')", cause)
     print(cause, flush=True)  # the crawl reads this line from our stdout
-    session.abandon(cause)
+    if session is not None:
+        session.abandon(cause)
     return EXIT_FAILED
 
 
