@@ -39,18 +39,16 @@ from typing import Any
 from bench.run import RESULTS, ReplicaProcess
 
 # (label, module path, attribute path): the hot functions of the crawl process. WARC writing,
-# extraction and cataloguing run in the writer process (portal_crawler.writer.protocol) and are not timed here.
+# extraction and cataloguing run in the writer process (portal_crawler.writer) and are not timed here.
 HOT = [
-    ("hand-off: ArchiveRun.capture (exchange + pickle + pipe)", "portal_crawler.crawl.handoff", "ArchiveRun.capture"),
-    ("  exchange_from_scrapy", "portal_crawler.crawl.handoff", "exchange_from_scrapy"),
+    ("hand-off: ArchiveRun.capture (exchange + pickle + pipe)", "portal_crawler.crawl.archive_run", "ArchiveRun.capture"),
+    ("  exchange_from_scrapy", "portal_crawler.crawl.archive_run", "exchange_from_scrapy"),
     ("  FramePipe.send (write into the pipe)", "portal_crawler.crawl.handoff", "FramePipe.send"),
     ("listing: parse_listing", "portal_crawler.spiders.portal", "PortalSpider.parse_listing"),
     ("  listing_entries", "portal_crawler.spiders.portal", "listing_entries"),
     ("article page: parse_article", "portal_crawler.spiders.portal", "PortalSpider.parse_article"),
     ("  requisite_urls (img/css/js links)", "portal_crawler.spiders.portal", "requisite_urls"),
     ("  catalogue.captured (requisites seen?)", "portal_crawler.catalogue", "Catalogue.captured"),
-    ("pipeline: ValidatePipeline", "portal_crawler.pipelines", "ValidatePipeline.process_item"),
-    ("pipeline: CataloguePipeline (hand-off)", "portal_crawler.pipelines", "CataloguePipeline.process_item"),
 ]
 TOP_LEVEL = [h[0] for h in HOT if not h[0].startswith(" ")]
 
@@ -66,7 +64,7 @@ def _resolve(module: str, path: str) -> tuple[Any, str]:
 def install_timers() -> dict[str, list[float]]:
     """Wrap each hot function with a perf_counter timer; returns label -> [calls, seconds]."""
     totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
-    import portal_crawler.pipelines
+    import portal_crawler.crawl.archive_run
     import portal_crawler.spiders.portal
     import portal_crawler.writer.session  # noqa: F401  (modules loaded before patching)
 
