@@ -20,7 +20,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -59,8 +59,9 @@ class BareSpider(scrapy.Spider):
     def _request(self, info: UrlInfo) -> scrapy.Request | None:
         if not self.rules.allowed(info.url):
             return None
+        callback: Callable[[Response], Iterator[scrapy.Request] | None]
         if info.kind == "article":
-            if info.article_id in self.seen_ids:
+            if info.article_id is None or info.article_id in self.seen_ids:
                 return None
             self.seen_ids.add(info.article_id)
             callback = self.parse_article

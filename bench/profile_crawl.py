@@ -41,7 +41,7 @@ from bench.run import RESULTS, ReplicaProcess
 # (label, module path, attribute path): the hot functions of the crawl process. WARC writing,
 # extraction and cataloguing run in the writer process (portal_crawler.writer) and are not timed here.
 HOT = [
-    ("hand-off: ArchiveRun.capture (exchange + pickle + pipe)", "portal_crawler.crawl.archive_run", "ArchiveRun.capture"),
+    ("hand-off: ArchiveRun.capture (exchange, pickle, pipe)", "portal_crawler.crawl.archive_run", "ArchiveRun.capture"),
     ("  exchange_from_scrapy", "portal_crawler.crawl.archive_run", "exchange_from_scrapy"),
     ("  FramePipe.send (write into the pipe)", "portal_crawler.crawl.handoff", "FramePipe.send"),
     ("listing: parse_listing", "portal_crawler.spiders.portal", "PortalSpider.parse_listing"),
@@ -175,7 +175,7 @@ def report_cprofile(profile: cProfile.Profile, responses: int) -> dict[str, Any]
     stats.sort_stats("tottime").print_stats(35)
     print(stream.getvalue())
     stream = io.StringIO()
-    stats.stream = stream
+    stats = pstats.Stats(profile, stream=stream)
     stats.sort_stats("cumulative").print_stats(r"portal_crawler|warcio|sqlite3|zlib|gzip|hashlib|parsel|lxml", 40)
     print(stream.getvalue())
     # Own time grouped by package, per response.

@@ -185,7 +185,7 @@ def stamp(capture: dict) -> str:
 
 
 def test_replay_gives_served_bytes_of_page_and_image(rotated, replay_port) -> None:
-    archive, replica = rotated
+    archive, _replica = rotated
     db = archive / "catalogue.db"
     article = rows(db, "SELECT * FROM captures WHERE url LIKE '%t6294.html' ORDER BY id LIMIT 1")[0]
     image = rows(db, "SELECT * FROM captures WHERE url LIKE '%.jpg' AND record_type = 'response' ORDER BY id LIMIT 1")[

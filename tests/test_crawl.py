@@ -54,7 +54,7 @@ def test_every_capture_pointer_reads_back_its_record(big_crawl) -> None:
     for capture in captures:
         name = capture["warc_filename"]
         if name not in handles:
-            handles[name] = open(archive / "warc" / name, "rb")
+            handles[name] = open(archive / "warc" / name, "rb")  # noqa: SIM115 (closed below)
         handle = handles[name]
         handle.seek(capture["warc_offset"])
         record = next(iter(ArchiveIterator(handle)))

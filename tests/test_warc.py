@@ -252,7 +252,7 @@ def test_torn_tail_is_found_and_truncation_repairs_it(tmp_path):
     path.write_bytes(path.read_bytes()[: torn.request_offset + 40])
     scan = scan_file(path)
     assert (scan.torn, scan.good_end) == (True, torn.request_offset)
-    assert "offset %d" % torn.request_offset in scan.problems[0]
+    assert f"offset {torn.request_offset}" in scan.problems[0]
     with pytest.raises(WarcReadError, match="cut short"):
         list(iter_records(path))
     with open(path, "r+b") as fh:

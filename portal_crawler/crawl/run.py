@@ -141,7 +141,7 @@ def run_crawl(options: CrawlOptions) -> RunResult:
         process.start()
         seconds = time.monotonic() - started
     spider = crawler.spider
-    if spider is None or spider.archive is None:
+    if not isinstance(spider, PortalSpider) or spider.archive is None:
         raise Failure(f"the crawl did not start; see the log in {paths.logs}")
     return _result(paths, spider.archive.run_id, seconds, spider.archive.failure)
 

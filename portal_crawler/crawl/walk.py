@@ -42,9 +42,9 @@ class ListingWalk:
                 self.signals["listing_unknown_links"].append(url)
                 logger.warning("a listing entry links to %s, which matches no article pattern", url)
 
-    def brings_news(self, url: str, ids: list[str | None]) -> bool:
+    def brings_news(self, url: str, ids: list[str]) -> bool:
         """Whether the page lists an article not listed before in this walk; if not, the walk stops here."""
-        fresh = {i for i in ids if i} - self.listed_ids
+        fresh = set(ids) - self.listed_ids
         self.listed_ids |= fresh
         if fresh:
             return True

@@ -8,7 +8,7 @@ pager trap nor slug/host/tracking variants can grow the frontier.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -103,8 +103,9 @@ class PortalSpider(scrapy.Spider):
     def _request(self, info: UrlInfo, meta: dict[str, Any] | None = None) -> scrapy.Request | None:
         if not self.rules.allowed(info.url):
             return None
+        callback: Callable[[Response], Iterator[scrapy.Request] | None] | None
         if info.kind == "article":
-            if info.article_id in self.seen_ids:
+            if info.article_id is None or info.article_id in self.seen_ids:
                 return None
             self.seen_ids.add(info.article_id)
             callback = self.parse_article
@@ -124,7 +125,7 @@ class PortalSpider(scrapy.Spider):
         )
 
     def failed_request(self, failure: Failure) -> None:
-        request = failure.request  # type: ignore[attr-defined]  (Scrapy sets it on errback failures)
+        request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on errback failures
         if failure.check(OutOfScope):
             self.logger.warning("not followed: %s", failure.getErrorMessage())
             return
@@ -139,7 +140,7 @@ class PortalSpider(scrapy.Spider):
         self.walk.read(response, template)
         entries = list(listing_entries(response, template, self.rules))
         yield from self._requisites(response)
-        ids = [info.article_id for info, _ in entries]
+        ids = [info.article_id for info, _ in entries if info.article_id]
         news = self.walk.brings_news(response.url, ids)
         known = self._known(ids)
         recheck = self._recheck(ids)

@@ -217,7 +217,7 @@ class WarcWriter:
             name = f"{self.prefix}-{stamp}-{self._serial:05d}-{self.host}.warc.gz"
             self._serial += 1
             try:
-                self._file = open(self.directory / name, "xb")
+                self._file = open(self.directory / name, "xb")  # noqa: SIM115 (open across many records)
                 break
             except FileExistsError:
                 continue
