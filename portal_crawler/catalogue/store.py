@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import sqlite_utils
 
+from portal_crawler.core.errors import UsageProblem
 from portal_crawler.warc.records import PriorCapture, RecordPointer
 
 SCHEMA_VERSION = 1
@@ -82,7 +83,7 @@ _POINTER_SELECT = (
 )
 
 
-class CatalogueError(Exception):
+class CatalogueError(UsageProblem):
     """The catalogue cannot be opened or used; the message says why."""
 
 

@@ -19,12 +19,13 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
+from portal_crawler.core.errors import Failure
 from portal_crawler.warc.records import CAPTURE_TYPES, Headers, payload_digest
 
 CHUNK = 1 << 16
 
 
-class WarcReadError(Exception):
+class WarcReadError(Failure):
     """A record that cannot be read back; the message names the file and offset."""
 
     def __init__(self, path: Path, offset: int, reason: str) -> None:
