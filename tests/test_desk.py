@@ -7,24 +7,18 @@ import csv
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from portal_crawler.catalogue import Catalogue
-from portal_crawler.cli import cli
 from portal_crawler.desk.browse import make_app, metadata
 from portal_crawler.desk.export import export
 from portal_crawler.desk.search import ArticleFilter, SearchSyntaxError, search
 from portal_crawler.desk.stats import collect, find_gaps, render
 from portal_crawler.warc.records import RecordPointer
-
-README = Path(__file__).parent.parent / "README.md"
 
 
 def article(id: str, published: str, title: str, body: str, author: str = "Minh Tuấn", **extra) -> dict:
@@ -212,6 +206,68 @@ def test_search_cli_text_has_no_ansi_when_piped(archive: Path) -> None:
     assert "[drills]" in result.stdout and "\x1b" not in result.stdout
 
 
+def test_query_bounds_are_one_clear_error(catalogue) -> None:
+    from portal_crawler.desk.search import MAX_QUERY_CHARS, MAX_QUERY_TERMS
+
+    words = [f"word{i}" for i in range(MAX_QUERY_TERMS)]
+    assert search(catalogue, " OR ".join([*words[:-1], "heroin"]))  # 64 terms, operators not counted: answered
+    with pytest.raises(SearchSyntaxError, match="has 65 terms: at most 64 are searched"):
+        search(catalogue, " ".join([*words, "heroin"]))
+    with pytest.raises(SearchSyntaxError, match="at most 1,000 are searched"):
+        search(catalogue, '"' + "x" * MAX_QUERY_CHARS + '"')
+    with pytest.raises(SearchSyntaxError, match="not UTF-8 text"):
+        search(catalogue, "caf\udce9")
+
+
+def fts_statements(catalogue, query: str) -> list[str]:
+    seen: list[str] = []
+    catalogue.conn.set_trace_callback(seen.append)
+    try:
+        search(catalogue, query)
+    finally:
+        catalogue.conn.set_trace_callback(None)
+    return [sql for sql in seen if "MATCH" in sql and not sql.startswith("--")]  # ours, not FTS5's own
+
+
+def test_a_query_costs_the_same_statements_whatever_its_size(catalogue) -> None:
+    """FTS5's snippet() scores each window against each match (quadratic in the query's matches): never called;
+    a 64-term query runs the same two statements as a 2-term one."""
+    small = fts_statements(catalogue, "heroin OR drills")
+    large = fts_statements(catalogue, " OR ".join(["heroin", "drills", *(f"w{i}" for i in range(62))]))
+    assert len(small) == len(large) == 2
+    assert not any("snippet(" in sql for sql in small + large)
+
+
+def test_the_snippet_window_is_one_pass_over_the_tokens() -> None:
+    from portal_crawler.desk.snippet import CLOSE, OPEN, best_window, tokens
+
+    class Counted(list):
+        reads = 0
+
+        def __getitem__(self, index):
+            got = super().__getitem__(index)
+            Counted.reads += len(got) if isinstance(index, slice) else 1
+            return got
+
+    marked = " ".join(f"{OPEN}w{i % 64}{CLOSE}" if i % 3 == 0 else f"x{i}" for i in range(3000))
+    found = Counted(tokens(marked))
+    first, (distinct, hits) = best_window(found, 16)
+    assert len(found) == 3000 and Counted.reads <= 2 * len(found) + 16
+    assert (distinct, hits) == (6, 6) and found[first].match is not None
+
+
+def test_snippets_cut_from_a_long_body_mark_a_whole_phrase(tmp_path: Path) -> None:
+    body = " ".join(f"filler{i}" for i in range(300)) + " the ring leader was arrested at dawn. " + "tail " * 50
+    built = build(tmp_path / "long", [article("t900", "2023-06-01", "Long", body)])
+    opened = Catalogue(built / "catalogue.db", create=False)
+    try:
+        snippet = search(opened, '"ring leader"')[0].snippet
+    finally:
+        opened.close()
+    assert snippet.startswith("…") and snippet.endswith("…") and "[ring leader]" in snippet
+    assert len(snippet.split()) == 16
+
+
 # -- export ---------------------------------------------------------------
 
 
@@ -239,7 +295,9 @@ def test_export_csv_to_file_round_trips(archive: Path, catalogue, tmp_path: Path
     result = run("export", "--archive", str(archive), "--format", "csv", "--output", str(out))
     assert result.returncode == 0, result.stderr
     raw = out.read_bytes()
-    assert not raw.startswith(b"\xef\xbb\xbf") and not (tmp_path / "articles.csv.tmp").exists()
+    assert not raw.startswith(b"\xef\xbb\xbf") and [p.name for p in tmp_path.iterdir() if "articles" in p.name] == [
+        out.name
+    ]
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8"), newline="")))
     assert [r["id"] for r in rows] == [a["id"] for a in ARTICLES] and list(rows[0]) == expected_fields(catalogue)
     assert rows[0]["body"] == ARTICLES[0]["body"] and rows[0]["author"] == "Hoài An"
@@ -255,6 +313,57 @@ def test_export_filters_and_streams(catalogue, tmp_path: Path) -> None:
 
     rows = iter_articles(catalogue, ArticleFilter.parse(until="2023-01-31"))
     assert not isinstance(rows, list) and [r["id"] for r in rows] == ["t101", "t102"]
+
+
+def test_export_never_writes_into_the_archive(archive: Path, catalogue) -> None:
+    from portal_crawler.desk.search import DeskError
+
+    before = {path: path.read_bytes() for path in archive.rglob("*") if path.is_file()}
+    for target in (archive / "catalogue.db", archive / "warc" / "MPS-1-a.warc.gz", archive / "new.jsonl"):
+        with pytest.raises(DeskError, match="inside the archive"):
+            export(catalogue, "jsonl", target, force=True)
+    outside = archive.parent / "link"
+    outside.symlink_to(archive / "warc")
+    with pytest.raises(DeskError, match="inside the archive"):
+        export(catalogue, "jsonl", outside / "x.jsonl")
+    assert {path: path.read_bytes() for path in archive.rglob("*") if path.is_file()} == before
+
+
+def test_export_replaces_a_file_only_with_force(archive: Path, catalogue, tmp_path: Path) -> None:
+    from portal_crawler.desk.search import DeskError
+
+    out = tmp_path / "out.jsonl"
+    out.write_text("keep me\n")
+    with pytest.raises(DeskError, match="exists: pass --force"):
+        export(catalogue, "jsonl", out)
+    assert out.read_text() == "keep me\n"
+    assert export(catalogue, "jsonl", out, force=True) == len(ARTICLES)
+    assert len(out.read_text(encoding="utf-8").splitlines()) == len(ARTICLES)
+    result = run("export", "--archive", str(archive), "--output", str(out))
+    assert result.returncode == 2 and "pass --force" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert run("export", "--archive", str(archive), "--output", str(out), "--force").returncode == 0
+
+
+def test_a_failed_export_leaves_no_half_file(catalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import portal_crawler.desk.export as module
+
+    def disk_full(articles, out) -> int:
+        out.write(json.dumps(next(articles)) + "\n")  # half an export reaches the temporary file
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    out = exports / "out.jsonl"
+    monkeypatch.setattr(module, "write_jsonl", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        export(catalogue, "jsonl", out)
+    assert list(exports.iterdir()) == []
+    out.write_text("the previous export\n")
+    with pytest.raises(OSError, match="No space left"):
+        export(catalogue, "jsonl", out, force=True)
+    assert list(exports.iterdir()) == [out] and out.read_text() == "the previous export\n"
 
 
 # -- stats ----------------------------------------------------------------
@@ -347,85 +456,7 @@ def test_metadata_describes_every_table_and_column(catalogue) -> None:
     }
 
 
-# -- bad input: one line, no traceback ------------------------------------
-
-
-def bad_inputs(archive: Path, tmp_path: Path, busy_port: int) -> list[tuple[list[str], str]]:
-    not_sqlite = tmp_path / "not-sqlite"
-    not_sqlite.mkdir()
-    (not_sqlite / "catalogue.db").write_text("these are not the bytes of a SQLite database\n" * 100)
-    missing, a = tmp_path / "no-such-archive", str(archive)
-    return [
-        (["search", "AND", "--archive", a], "AND needs words on both sides"),
-        (["search", "drug AND", "--archive", a], "double quotes"),
-        (["search", '"unbalanced', "--archive", a], "double quote is not closed"),
-        (["search", "NEAR(drug", "--archive", a], "double quotes"),
-        (["search", "nosuch:word", "--archive", a], "'nosuch' is not a column"),
-        (["search", "*", "--archive", a], "double quotes"),
-        (["search", "don't", "--archive", a], "double quotes"),
-        (["search", "NEAR(a b, x)", "--archive", a], "NEAR"),
-        (["search", "", "--archive", a], "empty query"),
-        (["search", "   ", "--archive", a], "empty query"),
-        (["search", "--archive", a], "Missing argument 'QUERY'"),
-        (["search", "drug", "--since", "2024-13-01", "--archive", a], "YYYY-MM-DD"),
-        (["search", "drug", "--until", "24-01-01", "--archive", a], "YYYY-MM-DD"),
-        (["search", "drug", "--since", "20240101", "--archive", a], "YYYY-MM-DD"),
-        (["search", "drug", "--since", "2024-05-01", "--until", "2024-01-01", "--archive", a], "swap them"),
-        (["search", "drug", "--author", " ", "--archive", a], "--author is empty"),
-        (["search", "drug", "--limit", "0", "--archive", a], "--limit"),
-        (["search", "drug", "--limit", "-5", "--archive", a], "--limit"),
-        (["search", "drug", "--limit", "many", "--archive", a], "--limit"),
-        (["search", "drug", "--archive", str(missing)], "no archive at"),
-        (["search", "drug", "--archive", str(not_sqlite)], "not a usable SQLite catalogue"),
-        (["export", "--format", "xml", "--archive", a], "'xml' is not one of"),
-        (["export", "--since", "yesterday", "--archive", a], "YYYY-MM-DD"),
-        (["export", "--output", str(tmp_path / "no" / "dir" / "a.csv"), "--archive", a], "does not exist"),
-        (["export", "--output", str(tmp_path), "--archive", a], "is a directory"),
-        (["export", "--archive", str(not_sqlite)], "not a usable SQLite catalogue"),
-        (["export", "--archive", str(not_sqlite / "catalogue.db")], "is a file"),
-        (["stats", "--archive", str(missing)], "no archive at"),
-        (["stats", "--archive", str(not_sqlite)], "not a usable SQLite catalogue"),
-        (["stats", "--bogus", "--archive", a], "No such option"),
-        (["browse", "--archive", str(missing)], "no archive at"),
-        (["browse", "--port", "70000", "--archive", a], "--port"),
-        (["browse", "--port", str(busy_port), "--archive", a], "pick another --port"),
-    ]
-
-
-@pytest.fixture(scope="module")
-def bad_runs(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[list[str], str, subprocess.CompletedProcess[str]]]:
-    tmp_path = tmp_path_factory.mktemp("bad")
-    archive = build(tmp_path / "archive")
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        cases = bad_inputs(archive, tmp_path, busy.getsockname()[1])
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            results = list(pool.map(lambda case: run(*case[0]), cases))
-    return [(args, expected, result) for (args, expected), result in zip(cases, results)]
-
-
-@pytest.mark.parametrize("case", range(33))
-def test_bad_input_is_one_line(bad_runs, case: int) -> None:
-    args, expected, result = bad_runs[case]
-    lines = result.stderr.strip().splitlines()
-    assert result.returncode == 2 and len(lines) == 1 and "Traceback" not in result.stderr, (args, result.stderr)
-    assert expected in lines[0] and result.stdout == "", (args, lines[0])
-
-
-def test_bad_input_list_is_complete(bad_runs) -> None:
-    assert len(bad_runs) == 33
-
-
-# -- every command documented ---------------------------------------------
-
-
-def test_every_command_has_an_example_and_a_readme_row() -> None:
-    readme = README.read_text(encoding="utf-8")
-    for name, command in cli.commands.items():
-        result = CliRunner().invoke(cli, [name, "--help"])
-        assert result.exit_code == 0 and "Example:" in result.output, name
-        assert f"| `{name}` |" in readme, f"{name} has no row in README's Commands table"
+# -- benchmark -------------------------------------------------------------
 
 
 def test_search_bench_runs_small() -> None:

@@ -62,7 +62,7 @@ def test_edit_gives_version_2_and_delete_marks_gone(archived) -> None:
     edited, deleted = replica.articles()[2].id, replica.articles()[4].id
     replica.edit_article(edited)
     replica.delete_article(deleted)
-    result = crawl(archive, replica.listing_url, extra=("--recheck-days", "100000"))
+    result = crawl(archive, replica.listing_url, extra=("--recheck-days", "36500"))
     assert result.returncode == 0, result.stderr
     db = archive / "catalogue.db"
     assert rows(db, "SELECT version FROM articles WHERE id = ?", (edited,)) == [{"version": 2}]

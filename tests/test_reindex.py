@@ -26,7 +26,7 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory):
         second = crawl(archive, replica.listing_url)
         assert second.returncode == 0, second.stderr
         replica.delete_article(replica.articles()[30].id)
-        third = crawl(archive, replica.listing_url, extra=("--recheck-days", "100000"))
+        third = crawl(archive, replica.listing_url, extra=("--recheck-days", "36500"))
         assert third.returncode == 0, third.stderr
         yield archive, replica, edited.id
 
@@ -90,5 +90,5 @@ def test_show_html_of_gzip_served_page_is_decoded(two_runs) -> None:
 def test_show_bad_input_is_one_line(two_runs, args, message) -> None:
     archive, _, _ = two_runs
     result = run_cli(args[0], "--archive", str(archive), *args[1:])
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -43,7 +43,8 @@ def _render(row: sqlite3.Row) -> str:
         [
             "",
             f"[{row['id']}] {row['title']}",
-            f"  {row['published']}  by {row['author'] or '(no byline)'}  quality={row['quality']}  photos captioned={len(captions)}",
+            f"  {row['published']}  by {row['author'] or '(no byline)'}  quality={row['quality']}"
+            f"  photos captioned={len(captions)}",
             textwrap.indent(textwrap.fill(first, 88), "  "),
         ]
     )

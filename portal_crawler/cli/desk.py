@@ -1,9 +1,4 @@
-"""The archivist's desk: `search`, `export`, `stats` and `browse`, thin click commands over the library.
-
-Each command reports bad input as one line on stderr with exit 2: click's own
-usage errors lose their usage banner (DeskCommand), and the library's
-DeskError becomes a UsageError.
-"""
+"""The archivist's desk: `show`, `search`, `export`, `stats` and `browse`, thin commands over portal_crawler.desk."""
 
 from __future__ import annotations
 
@@ -12,45 +7,54 @@ import shutil
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import click
 
-from portal_crawler.cli.options import UsageError, archive_option, open_catalogue
-from portal_crawler.desk.search import DeskError
+from portal_crawler.cli.errors import PortalCommand
+from portal_crawler.cli.options import PORT, TEXT, archive_option, count, filter_options, open_catalogue
+from portal_crawler.core.errors import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
+from portal_crawler.core.paths import ArchivePaths
+from portal_crawler.desk.search import MAX_LIMIT
 
 ANSI_BOLD = ("\x1b[1m", "\x1b[0m")
+READ_EXITS = (EXIT_OK, EXIT_USAGE)
 
 
-class DeskCommand(click.Command):
-    """A command whose every input error is one line: 'Error: ...', exit 2."""
-
-    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
-        try:
-            return super().make_context(*args, **kwargs)
-        except click.UsageError as exc:
-            exc.ctx = None  # no usage banner and hint: the message alone
-            raise
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except DeskError as exc:
-            raise UsageError(str(exc)) from None
-
-
-def filter_options(func: Any) -> Any:
-    """--since, --until, --author: written once, shared by search and export."""
-    func = click.option("--author", metavar="NAME", help="Author contains NAME (case and accents ignored).")(func)
-    func = click.option("--until", metavar="DATE", help="Published on or before DATE (YYYY-MM-DD).")(func)
-    return click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY-MM-DD).")(func)
-
-
-@click.command(cls=DeskCommand)
+@click.command(cls=PortalCommand, exit_codes=(EXIT_OK, EXIT_ERRORS, EXIT_USAGE))
 @archive_option
-@click.argument("query")
+@click.argument("article_id", type=TEXT)
+@click.option("--html", "fmt", flag_value="html", help="The archived page bytes, read back from WARC.")
+@click.option(
+    "--text", "fmt", flag_value="text", default=True, help="Title, date, author, paragraphs, captions (default)."
+)
+@click.option("--json", "fmt", flag_value="json", help="Every catalogue field as JSON.")
+@click.option("--version", "version", type=count(), help="Show this version instead of the latest.")
+def show(archive: Path, article_id: str, fmt: str, version: int | None) -> None:
+    """Show one article by its portal ID (t6294, or the 10-digit ID).
+
+    Exit 2 when there is no such article or version, 1 when its WARC record cannot be read.
+
+    Example: portal-crawler show t6294 --html > t6294.html
+    """
+    from portal_crawler.desk.reading import article_text, article_version, page_html
+
+    catalogue = open_catalogue(archive)
+    article = article_version(catalogue, article_id, version)
+    if fmt == "html":
+        sys.stdout.buffer.write(page_html(catalogue, ArchivePaths(archive).warc, article, latest=version is None))
+    elif fmt == "json":
+        click.echo(json.dumps(article, ensure_ascii=False, indent=2))
+    else:
+        click.echo(article_text(article))
+
+
+@click.command(cls=PortalCommand, exit_codes=READ_EXITS)
+@archive_option
+@click.argument("query", type=TEXT)
 @filter_options
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most N hits.")
+@click.option(
+    "--limit", type=count(1, MAX_LIMIT), default=20, show_default=True, help=f"At most N hits (N <= {MAX_LIMIT:,})."
+)
 @click.option(
     "--json", "as_json", is_flag=True, help="A JSON array of hits (id, title, published, author, url, snippet, rank)."
 )
@@ -60,7 +64,8 @@ def search(
     """Full-text search of titles, summaries, bodies and authors, best match first.
 
     QUERY is FTS5 syntax: words (all must match), "a phrase", prefix*, OR, NOT,
-    title:word. Matches are marked [like this] (bold on a terminal).
+    title:word; at most 1,000 characters and 64 terms. Matches are marked
+    [like this] (bold on a terminal).
 
     Example: portal-crawler search '"drug trafficking" Nghệ' --since 2024-01-01 --limit 5
     """
@@ -77,36 +82,44 @@ def search(
             f"{hit.id}  {hit.published or '----------'}  {hit.title or '(no title)'}  ({hit.author or 'no author'})"
         )
         click.echo(f"    {hit.snippet}")
-    click.echo(
-        f"{len(hits)} hit{'s' * (len(hits) != 1)}" + (" (raise --limit for more)" if len(hits) == limit else ""),
-        err=True,
-    )
+    more = " (raise --limit for more)" if len(hits) == limit else ""
+    click.echo(f"{len(hits)} hit{'s' * (len(hits) != 1)}{more}", err=True)
 
 
-@click.command(cls=DeskCommand)
+@click.command(cls=PortalCommand, exit_codes=(EXIT_OK, EXIT_ERRORS, EXIT_USAGE))
 @archive_option
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @filter_options
-@click.option("--output", type=click.Path(path_type=Path), help="Write to FILE (via FILE.tmp) instead of stdout.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE (complete or not at all) instead of stdout; never inside the archive.",
+)
+@click.option("--force", is_flag=True, help="Replace FILE when it exists.")
 def export(
-    archive: Path, fmt: str, since: str | None, until: str | None, author: str | None, output: Path | None
+    archive: Path,
+    fmt: str,
+    since: str | None,
+    until: str | None,
+    author: str | None,
+    output: Path | None,
+    force: bool,
 ) -> None:
     """Every field of every article as JSON Lines or CSV (UTF-8), oldest first.
 
-    Captions, images and problems are JSON arrays (JSON text in CSV).
+    Captions, images and problems are JSON arrays (JSON text in CSV). A file
+    is written under a temporary name beside it and renamed when complete.
 
     Example: portal-crawler export --format csv --since 2024-01-01 --output articles-2024.csv
     """
-    from portal_crawler.desk.export import check_output
     from portal_crawler.desk.export import export as write
 
-    check_output(output)
-    count = write(open_catalogue(archive), fmt, output, since, until, author)
+    written = write(open_catalogue(archive), fmt, output, since, until, author, force=force)
     if output:
-        click.echo(f"exported {count} articles to {output}", err=True)
+        click.echo(f"exported {written} articles to {output}", err=True)
 
 
-@click.command(cls=DeskCommand)
+@click.command(cls=PortalCommand, exit_codes=READ_EXITS)
 @archive_option
 @click.option("--json", "as_json", is_flag=True, help="The figures as one JSON object.")
 def stats(archive: Path, as_json: bool) -> None:
@@ -116,16 +129,16 @@ def stats(archive: Path, as_json: bool) -> None:
     """
     from portal_crawler.desk.stats import collect, render
 
-    figures = collect(open_catalogue(archive), archive / "warc")
+    figures = collect(open_catalogue(archive), ArchivePaths(archive).warc)
     if as_json:
         click.echo(json.dumps(figures.as_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(render(figures, shutil.get_terminal_size((80, 24)).columns))
 
 
-@click.command(cls=DeskCommand)
+@click.command(cls=PortalCommand, exit_codes=READ_EXITS)
 @archive_option
-@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True)
+@click.option("--port", type=click.IntRange(1, PORT.max), default=8001, show_default=True)
 def browse(archive: Path, port: int) -> None:
     """Browse and query the catalogue in Datasette (read-only, on 127.0.0.1) until Ctrl-C.
 
@@ -134,4 +147,7 @@ def browse(archive: Path, port: int) -> None:
     from portal_crawler.desk.browse import serve
 
     open_catalogue(archive).close()  # fails here, in one line, when there is no usable catalogue
-    serve(archive / "catalogue.db", port)
+    serve(ArchivePaths(archive).catalogue, port)
+
+
+COMMANDS = (show, search, export, stats, browse)

@@ -42,6 +42,14 @@ class ArchiveBusy(PortalError):
     exit_code = EXIT_BUSY
 
 
+class RunOutcome(PortalError):
+    """A crawl run that ended not plainly ok: its one line, and the exit code its outcome gives (1, 3 or 4)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 class Failure(PortalError):
     """The command ran but could not do all it should (damage, unreadable records, a dead writer)."""
 

@@ -7,11 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from portal_crawler.catalogue import Catalogue
+from portal_crawler.core.errors import Failure, UsageProblem
 from portal_crawler.warc.reader import ArchivedResponse, read_record
 
 
-class NotFound(Exception):
-    """No such article or version."""
+class NotFound(UsageProblem):
+    """No such article or version: the ID or --version asked for is not in the catalogue (bad input, exit 2)."""
+
+
+class MissingCapture(Failure):
+    """The catalogue names an article but not the capture it should point at: damage for `verify` to report."""
 
 
 def article_version(catalogue: Catalogue, article_id: str, version: int | None = None) -> dict[str, Any]:
@@ -34,12 +39,12 @@ def page_record(catalogue: Catalogue, warc_dir: Path, capture_id: int) -> Archiv
     """The response record a capture points at; a revisit is followed to its original."""
     pointer = catalogue.capture(capture_id)
     if pointer is None:
-        raise NotFound(f"capture {capture_id} is not in the catalogue")
+        raise MissingCapture(f"capture {capture_id} is not in the catalogue")
     record = read_record(warc_dir / pointer.warc_filename, pointer.warc_offset)
     if record.record_type == "revisit" and record.refers_to:
         original = catalogue.capture_by_record_id(record.refers_to)
         if original is None:
-            raise NotFound(f"revisit {record.record_id} refers to {record.refers_to}, which is not catalogued")
+            raise MissingCapture(f"revisit {record.record_id} refers to {record.refers_to}, which is not catalogued")
         record = read_record(warc_dir / original.warc_filename, original.warc_offset)
     return record
 
@@ -54,7 +59,7 @@ def page_html(catalogue: Catalogue, warc_dir: Path, article: dict[str, Any], lat
     capture_id = catalogue.latest_page_capture(article["id"]) if latest else None
     capture_id = capture_id or article.get("capture_id")
     if not capture_id:
-        raise NotFound(f"article {article['id']} has no capture to read")
+        raise MissingCapture(f"article {article['id']} has no capture to read")
     return page_record(catalogue, warc_dir, capture_id).decoded_body()
 
 

@@ -3,7 +3,9 @@
 The ranking query touches only the FTS index (plus `articles` when a filter
 asks for it) and stops at `limit`; snippets and article columns are read for
 those few hits alone, so a search costs about the same at 500 or 50,000 articles.
-The filters (`ArticleFilter`) are shared with `export`.
+A query is bounded (MAX_QUERY_CHARS, MAX_QUERY_TERMS) and its snippets are cut
+in one pass (desk.snippet), so its cost grows with the query's size, not with
+its square. The filters (`ArticleFilter`) are shared with `export`.
 """
 
 from __future__ import annotations
@@ -11,19 +13,26 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 from portal_crawler.catalogue import Catalogue
+from portal_crawler.core.errors import UsageProblem
+from portal_crawler.desk.snippet import CLOSE, OPEN, snippet
 
 # bm25 weights for the FTS columns, in their order: title, summary, body, author
 WEIGHTS = (10.0, 4.0, 1.0, 2.0)
 PLAIN_MARKS = ("[", "]")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_QUERY_CHARS = 1_000
+MAX_QUERY_TERMS = 64  # bm25 and highlight() still cost terms x matches in FTS5: the bound keeps that small
+MAX_LIMIT = 10_000
+_TERM = re.compile(r"[^\W_]+")
+_OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 
 
-class DeskError(Exception):
+class DeskError(UsageProblem):
     """A search, export or stats request that cannot be answered as asked; the message says how to fix it."""
 
 
@@ -98,7 +107,7 @@ class ArticleFilter:
         if self.author:
             catalogue.conn.create_function("portal_fold", 1, fold, deterministic=True)
             clauses.append(f"instr(portal_fold({alias}.author), ?) > 0")
-            params.append(fold(self.author))
+            params.append(fold(self.author) or "")
         return " AND ".join(clauses) or "1", params
 
 
@@ -112,16 +121,37 @@ def search(
     marks: tuple[str, str] = PLAIN_MARKS,
 ) -> list[Hit]:
     """The `limit` best matches of an FTS5 query, best first, each with a snippet whose matches sit in `marks`."""
-    if not query or not query.strip():
-        raise SearchSyntaxError("empty query: give words to look for, e.g. portal-crawler search 'drug trafficking'")
-    if limit < 1:
-        raise BadFilter(f"--limit {limit} is too small: give 1 or more")
+    check_query(query)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadFilter(f"--limit {limit} is out of range: give 1 to {MAX_LIMIT:,}")
     filters = ArticleFilter.parse(since, until, author)
     try:
         ranked = _ranked(catalogue, query, filters, limit)
         return _hits(catalogue, query, ranked, marks)
     except sqlite3.OperationalError as exc:
         raise _syntax_error(query, str(exc)) from None
+
+
+def check_query(query: str) -> None:
+    """Refuse a query that is empty, not UTF-8 text, or over the bounds, with a message that says which."""
+    if not query or not query.strip():
+        raise SearchSyntaxError("empty query: give words to look for, e.g. portal-crawler search 'drug trafficking'")
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SearchSyntaxError(
+            f"the query is not UTF-8 text (character {exc.start + 1} came from a byte that could not be decoded):"
+            " type it again in a UTF-8 terminal (LANG=C.UTF-8)"
+        ) from None
+    if len(query) > MAX_QUERY_CHARS:
+        raise SearchSyntaxError(
+            f"the query is {len(query):,} characters long: at most {MAX_QUERY_CHARS:,} are searched; shorten it"
+        )
+    terms = sum(1 for term in _TERM.findall(query) if term not in _OPERATORS)
+    if terms > MAX_QUERY_TERMS:
+        raise SearchSyntaxError(
+            f"the query has {terms:,} terms: at most {MAX_QUERY_TERMS} are searched; keep the words that narrow it"
+        )
 
 
 def _ranked(catalogue: Catalogue, query: str, filters: ArticleFilter, limit: int) -> list[tuple[int, float]]:
@@ -139,21 +169,21 @@ def _ranked(catalogue: Catalogue, query: str, filters: ArticleFilter, limit: int
 
 
 def _hits(catalogue: Catalogue, query: str, ranked: list[tuple[int, float]], marks: tuple[str, str]) -> list[Hit]:
+    """The hits' columns, and a snippet from each hit's highlighted columns (title, summary, body, author)."""
     if not ranked:
         return []
     rowids = [rowid for rowid, _ in ranked]
+    highlights = ", ".join(f"highlight(articles_fts, {column}, ?, ?)" for column in range(len(WEIGHTS)))
     sql = (
-        "SELECT a.rowid, a.id, a.title, a.published, a.author, a.url,"
-        " snippet(articles_fts, -1, ?, ?, '…', 16)"
+        f"SELECT a.rowid, a.id, a.title, a.published, a.author, a.url, {highlights}"
         " FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
         f" WHERE articles_fts MATCH ? AND articles_fts.rowid IN ({', '.join('?' * len(rowids))})"
     )
-    rows = {row[0]: row[1:] for row in catalogue.conn.execute(sql, (*marks, query, *rowids))}
-    return [
-        Hit(*rows[rowid][:-1], snippet=" ".join(rows[rowid][-1].split()), rank=score)
-        for rowid, score in ranked
-        if rowid in rows
-    ]
+    params = (*(OPEN, CLOSE) * len(WEIGHTS), query, *rowids)
+    hits: dict[int, Hit] = {}
+    for rowid, id_, title, published, author, url, *columns in catalogue.conn.execute(sql, params):
+        hits[rowid] = Hit(id_, title, published, author, url, snippet(columns, marks), 0.0)
+    return [replace(hits[rowid], rank=score) for rowid, score in ranked if rowid in hits]
 
 
 _REASONS = (  # FTS5's own words -> what they mean to someone typing a query

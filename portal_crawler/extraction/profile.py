@@ -16,12 +16,13 @@ from typing import Any
 
 from parsel.csstranslator import HTMLTranslator
 
+from portal_crawler.core.errors import UsageProblem
 from portal_crawler.extraction.cleaners import CLEANERS
 
 PROFILES_PACKAGE = "portal_crawler.profiles"
 
 
-class ProfileError(ValueError):
+class ProfileError(UsageProblem, ValueError):
     """A profile that cannot be used; the message names file and key."""
 
 
@@ -216,3 +217,5 @@ def _read_file(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ProfileError(f"{path}: cannot read profile: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ProfileError(f"{path}: not UTF-8 text (byte {exc.start}): save the profile as UTF-8") from None

@@ -22,6 +22,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from portal_crawler import __version__
 from portal_crawler.catalogue import Catalogue
+from portal_crawler.core.errors import UsageProblem
 from portal_crawler.extraction.pages import (
     article_item,
     listing_entries,
@@ -39,7 +40,7 @@ from portal_crawler.warc.reader import (
 from portal_crawler.warc.records import RecordPointer
 
 
-class ReindexError(Exception):
+class ReindexError(UsageProblem):
     """The WARC directory cannot be reindexed; the message says why."""
 
 

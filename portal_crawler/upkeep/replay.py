@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from portal_crawler.core.errors import UsageProblem
 from portal_crawler.warc.reader import scan_file
 
 COLLECTION = "mps"
@@ -40,7 +41,7 @@ WsgiApp = Callable[..., Any]
 log = logging.getLogger(__name__)
 
 
-class ReplayError(Exception):
+class ReplayError(UsageProblem):
     """The archive cannot be replayed; the message says why in one line."""
 
 

@@ -18,13 +18,14 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
+from portal_crawler.core.errors import Failure
 from portal_crawler.warc.codings import DECODE_LIMIT, decode_entity
 from portal_crawler.warc.records import CAPTURE_TYPES, Headers, header, payload_digest
 
 CHUNK = 1 << 16
 
 
-class WarcReadError(Exception):
+class WarcReadError(Failure):
     """A record that cannot be read back; the message names the file and offset."""
 
     def __init__(self, path: Path, offset: int, reason: str) -> None:

@@ -1,0 +1,170 @@
+"""Commands that fetch: `crawl` (the nightly job), `replica` (the test portal) and `demo` (both together)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from portal_crawler.cli.errors import PortalCommand
+from portal_crawler.cli.options import (
+    MAX_RECHECK_DAYS,
+    MAX_WARC_SIZE,
+    PORT,
+    TEXT,
+    Host,
+    StartUrl,
+    archive_option,
+    count,
+    ensure_archive,
+)
+from portal_crawler.cli.overrides import overrides_callback
+from portal_crawler.core.errors import (
+    EXIT_BLOCKED,
+    EXIT_BUSY,
+    EXIT_DRIFT,
+    EXIT_ERRORS,
+    EXIT_OK,
+    EXIT_USAGE,
+    RunOutcome,
+)
+from portal_crawler.replica.drift import VARIANTS as DRIFT_VARIANTS
+
+CRAWL_EXITS = (EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_DRIFT, EXIT_BLOCKED, EXIT_BUSY)
+
+
+@click.command(cls=PortalCommand, exit_codes=CRAWL_EXITS)
+@archive_option
+@click.option("--profile", type=TEXT, default="mps", show_default=True, help="Site profile name or TOML path.")
+@click.option(
+    "--start-url",
+    "start_urls",
+    type=StartUrl(),
+    multiple=True,
+    help="Start here instead of the profile's start URLs (repeatable).",
+)
+@click.option("--full", is_flag=True, help="Walk every listing page and fetch every article.")
+@click.option("--max-pages", type=count(), help="Stop after this many listing pages.")
+@click.option(
+    "--recheck-days",
+    type=count(0, MAX_RECHECK_DAYS),
+    help="Re-fetch articles published in the last D days (at most 36500).",
+)
+@click.option(
+    "--fast", is_flag=True, envvar="PORTAL_FAST", help="Lift politeness limits (for the replica on loopback only)."
+)
+@click.option("--warc-max-size", type=count(1, MAX_WARC_SIZE), help="Rotate WARC files at this many bytes (1 GB).")
+@click.option(
+    "-s",
+    "--set",
+    "overrides",
+    type=TEXT,
+    multiple=True,
+    metavar="NAME=VALUE",
+    callback=overrides_callback,
+    help="Override a Scrapy setting (repeatable); VALUE must fit the setting's type.",
+)
+def crawl(
+    archive: Path,
+    profile: str,
+    start_urls: tuple[str, ...],
+    full: bool,
+    max_pages: int | None,
+    recheck_days: int | None,
+    fast: bool,
+    warc_max_size: int | None,
+    overrides: dict[str, Any],
+) -> None:
+    """One crawl run: incremental unless --full; prints a one-line summary.
+
+    Example: portal-crawler crawl --archive /srv/mps-archive --recheck-days 7
+    """
+    from portal_crawler.crawl.run import CrawlOptions, run_crawl
+    from portal_crawler.extraction.profile import load_profile
+
+    load_profile(profile)  # a bad profile is refused before the archive directory is made
+    options = CrawlOptions(
+        archive=ensure_archive(archive),
+        profile=profile,
+        start_urls=list(start_urls),
+        full=full,
+        max_pages=max_pages,
+        recheck_days=recheck_days,
+        fast=fast,
+        progress=sys.stderr.isatty(),
+    )
+    if warc_max_size:
+        options.settings["PORTAL_WARC_MAX_SIZE"] = warc_max_size
+    options.settings.update(overrides)
+    result = run_crawl(options)
+    click.echo(result.summary())
+    problem = result.problem_line()
+    if problem:
+        raise RunOutcome(problem, result.exit_code)
+    sys.exit(result.exit_code)
+
+
+@click.command(cls=PortalCommand, exit_codes=(EXIT_OK, EXIT_USAGE))
+@click.option("--port", type=PORT, default=8080, show_default=True, help="0 picks a free port.")
+@click.option("--host", type=Host(), default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--articles", type=count(0), default=200, show_default=True, help="Generated articles besides the seeds.")
+@click.option("--layout", type=click.Choice(["legacy", "current"]), default="legacy", show_default=True)
+@click.option("--seed", type=count(0, 1 << 32), default=1, show_default=True, help="Seed of the article generator.")
+@click.option("--drift", type=click.Choice(DRIFT_VARIANTS), default=None, help="Serve pages in altered markup.")
+@click.option(
+    "--challenge",
+    "challenge_first",
+    type=count(0),
+    default=None,
+    metavar="N",
+    help="Answer the first N requests with a bot-wall challenge page, then serve normally.",
+)
+@click.option(
+    "--challenge-kind", type=click.Choice(["incapsula", "cloudflare"]), default="incapsula", show_default=True
+)
+def replica(
+    port: int,
+    host: str,
+    articles: int,
+    layout: str,
+    seed: int,
+    drift: str | None,
+    challenge_first: int | None,
+    challenge_kind: str,
+) -> None:
+    """Serve the replica portal until stopped (Ctrl-C).
+
+    Example: portal-crawler replica --port 8080 --articles 2000 --layout current
+    """
+    from portal_crawler.replica import ReplicaConfig, serve
+
+    serve(
+        ReplicaConfig(
+            articles=articles,
+            layout=layout,
+            seed=seed,
+            host=host,
+            port=port,
+            drift=drift,
+            challenge_first=challenge_first,
+            challenge_kind=challenge_kind,
+        )
+    )
+
+
+@click.command(cls=PortalCommand, exit_codes=CRAWL_EXITS)
+@archive_option
+@click.option("--articles", type=count(0, 100_000), default=200, show_default=True)
+def demo(archive: Path, articles: int) -> None:
+    """Start the replica on a free port, crawl it, show where the archive is and three articles.
+
+    Example: portal-crawler demo --archive demo-archive
+    """
+    from portal_crawler.cli.demo import run_demo
+
+    sys.exit(run_demo(ensure_archive(archive), articles))
+
+
+COMMANDS = (crawl, replica, demo)
