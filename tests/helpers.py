@@ -1,28 +1,46 @@
-"""Helpers the catalogue, upgrade and verify tests share (imported as `from helpers import ...`)."""
+"""What the tests share, imported as `from helpers import ...` (fixtures live in conftest.py).
+
+The CLI in a subprocess as a user or cron would run it, crawls of the replica,
+plain-sqlite3 reads of a catalogue (never the code under test), the seeds'
+expected extraction, and the archive made by release 0.1.0.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+FIXTURES = Path(__file__).parent / "fixtures"
 ARCHIVE_0_1_0 = Path(__file__).parent / "data" / "archive-0.1.0"
+BIN = Path(sys.executable).parent
 
 
-def cli(*args: str, timeout: float = 300, user: int | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, timeout: float = 300, env: dict[str, str] | None = None, user: int | None = None
+) -> subprocess.CompletedProcess[str]:
     """`python -m portal_crawler ARGS` in a subprocess; as another user (uid = gid) when `user` is given."""
     prefix = [] if user is None else ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"]
-    env = {**os.environ, "PORTAL_FAST": "1"}
+    full_env = {**os.environ, "PORTAL_FAST": "1", **(env or {})}
     return subprocess.run(
         [*prefix, sys.executable, "-m", "portal_crawler", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=env,
+        env=full_env,
     )
+
+
+def crawl(archive: Path, *start_urls: str, extra: tuple[str, ...] = ("--full",)) -> subprocess.CompletedProcess[str]:
+    args = ["crawl", "--archive", str(archive), *extra]
+    for url in start_urls:
+        args += ["--start-url", url]
+    return run_cli(*args)
 
 
 def one_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -32,10 +50,54 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
+def _read_only(db: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{Path(db).resolve().as_uri()}?mode=ro", uri=True)
+
+
 def query(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Rows of a query, read with a plain sqlite3 connection (not the code under test)."""
-    conn = sqlite3.connect(f"{Path(db).resolve().as_uri()}?mode=ro", uri=True)
+    """Rows of a query as tuples, read with a plain read-only sqlite3 connection."""
+    conn = _read_only(db)
     try:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """Rows of a query as dicts, read with a plain read-only sqlite3 connection."""
+    conn = _read_only(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+def expected_seeds() -> list[dict[str, Any]]:
+    return json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
+
+
+def fold(text: str | None) -> str:
+    """White space folded to single spaces, for comparing extracted text with the seeds'."""
+    return " ".join((text or "").split())
+
+
+def warc_check(warc_dir: Path) -> subprocess.CompletedProcess[str]:
+    files = sorted(str(p) for p in warc_dir.glob("*.warc.gz"))
+    assert files, f"no WARC files in {warc_dir}"
+    return subprocess.run([str(BIN / "warcio"), "check", *files], capture_output=True, text=True)
+
+
+def wait_unlocked(archive: Path, timeout: float = 30) -> None:
+    """After a crawl is killed its writer process writes out what it had, holding the lock until done."""
+    from portal_crawler.core.lock import ArchiveLock, LockHeld
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            ArchiveLock(archive).acquire().release()
+            return
+        except LockHeld:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import crawl, rows, run_cli, warc_check
+from helpers import crawl, rows, run_cli, warc_check
 
 from portal_crawler.warc.reader import read_record
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import ARCHIVE_0_1_0, cli, one_line, query
+from helpers import ARCHIVE_0_1_0, one_line, query, run_cli
 
 from portal_crawler.catalogue import Catalogue, CatalogueBusy, CatalogueError, content_hash, schema
 from portal_crawler.catalogue.connection import read_mode
@@ -320,7 +320,7 @@ def test_a_busy_catalogue_is_one_line_and_exit_75(old: Path, args: tuple[str, ..
     archive = old.parent
     other = hold(old)
     try:
-        result = cli(args[0], "--archive", str(archive), *args[1:], timeout=60)
+        result = run_cli(args[0], "--archive", str(archive), *args[1:], timeout=60)
     finally:
         other.rollback()
         other.close()
@@ -344,7 +344,7 @@ def test_commands_refuse_a_file_that_is_no_catalogue_and_leave_it(tmp_path: Path
         conn.commit()
         conn.close()
     before = db.read_bytes()
-    result = cli(command[0], "--archive", str(tmp_path), *command[1:])
+    result = run_cli(command[0], "--archive", str(tmp_path), *command[1:])
     assert result.returncode == EXIT_USAGE
     assert f"{db} is not a usable SQLite catalogue" in one_line(result)
     assert db.read_bytes() == before and files(tmp_path) == ["catalogue.db"]
@@ -357,7 +357,7 @@ def test_crawl_does_not_add_its_tables_to_a_foreign_sqlite_file(tmp_path: Path) 
     conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
     conn.commit()
     conn.close()
-    result = cli("crawl", "--archive", str(tmp_path), "--start-url", "http://127.0.0.1:9/news.html")
+    result = run_cli("crawl", "--archive", str(tmp_path), "--start-url", "http://127.0.0.1:9/news.html")
     assert result.returncode == EXIT_USAGE and "other tables (invoices)" in one_line(result)
     assert query(db, "SELECT name FROM sqlite_master") == [("invoices",)]
 
@@ -371,10 +371,10 @@ def test_show_refuses_a_crafted_pointer_outside_warc(tmp_path: Path) -> None:
     conn.execute("UPDATE captures SET warc_filename = '../../outside.warc.gz' WHERE article_id = 't10000'")
     conn.commit()
     conn.close()
-    shown = cli("show", "t10000", "--html", "--archive", str(archive))
+    shown = run_cli("show", "t10000", "--html", "--archive", str(archive))
     assert shown.returncode == EXIT_USAGE and shown.stdout == ""
     assert "'../../outside.warc.gz'" in one_line(shown) and "outside" in one_line(shown)
-    verified = cli("verify", "--archive", str(archive))
+    verified = run_cli("verify", "--archive", str(archive))
     bad = [line for line in verified.stderr.splitlines() if line.startswith("bad-pointer: ")]
     assert verified.returncode == 1 and bad and all("outside warc/" in line for line in bad)
 
@@ -409,11 +409,11 @@ def test_a_read_only_archive_can_be_consulted(read_only_copy: tuple[Path, int | 
     archive, user = read_only_copy
     listing = sorted(p.name for p in archive.iterdir())
     for command in [("show", "t10000"), ("show", "t10000", "--html"), ("search", "laos"), ("export",), ("stats",)]:
-        result = cli(command[0], "--archive", str(archive), *command[1:], user=user)
+        result = run_cli(command[0], "--archive", str(archive), *command[1:], user=user)
         assert result.returncode == 0 and result.stdout, (command, result.stderr)
         assert "portal-crawler:" not in result.stderr and "Traceback" not in result.stderr, (command, result.stderr)
-    verified = cli("verify", "--archive", str(archive), user=user)
+    verified = run_cli("verify", "--archive", str(archive), user=user)
     assert verified.returncode == 0 and verified.stdout.rstrip().endswith(": ok"), verified.stderr
     assert sorted(p.name for p in archive.iterdir()) == listing  # no -shm, no lock, no backup could be made
-    repair = cli("verify", "--repair", "--archive", str(archive), user=user)
+    repair = run_cli("verify", "--repair", "--archive", str(archive), user=user)
     assert repair.returncode == EXIT_USAGE and "archive lock" in one_line(repair)

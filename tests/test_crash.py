@@ -10,14 +10,15 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import crawl, rows, run_cli, wait_unlocked
+from helpers import crawl, rows, run_cli, wait_unlocked
 
 from portal_crawler.warc.reader import read_record
 
 MOMENTS = 10
 
 
-def killed_crawl(archive: Path, url: str, after: float) -> None:
+def killed_crawl(archive: Path, url: str, after: float) -> bool:
+    """Kill a full crawl `after` seconds in; whether it was still running (the kill interrupted it)."""
     env = {**os.environ, "PORTAL_FAST": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "portal_crawler", "crawl", "--full", "--archive", str(archive), "--start-url", url],
@@ -26,8 +27,10 @@ def killed_crawl(archive: Path, url: str, after: float) -> None:
         stderr=subprocess.DEVNULL,
     )
     time.sleep(after)
+    interrupted = process.poll() is None
     process.send_signal(signal.SIGKILL)
     process.wait()
+    return interrupted
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +61,10 @@ def test_kill_repair_and_rerun_leaves_every_article_once(
     moment: int, replica, crawl_seconds: float, tmp_path: Path
 ) -> None:
     archive = tmp_path / "archive"
-    killed_crawl(archive, replica.listing_url, after=0.4 + crawl_seconds * moment / MOMENTS)
+    assert killed_crawl(archive, replica.listing_url, after=0.3 + crawl_seconds * 0.6 * moment / MOMENTS)
     wait_unlocked(archive)
+    if (archive / "catalogue.db").exists():  # the killed run never closed its row as ok
+        assert [r["status"] for r in rows(archive / "catalogue.db", "SELECT status FROM runs")] != ["ok"]
     if (archive / "catalogue.db").exists():
         repair = run_cli("verify", "--archive", str(archive), "--repair")
         assert repair.returncode in (0, 1) and "Traceback" not in repair.stderr

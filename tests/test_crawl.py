@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import crawl, expected_seeds, fold, rows, warc_check
+from helpers import crawl, expected_seeds, fold, rows, warc_check
 from warcio.archiveiterator import ArchiveIterator
 
 from portal_crawler.replica import Replica, ReplicaConfig

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import crawl, rows, run_cli
+from helpers import crawl, rows, run_cli
 
 from portal_crawler.warc.reader import scan_file
 

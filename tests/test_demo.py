@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import rows, run_cli
+from helpers import rows, run_cli
 
 pytestmark = pytest.mark.slow
 

@@ -460,7 +460,6 @@ def test_metadata_describes_every_table_and_column(catalogue) -> None:
 
 
 def test_search_bench_runs_small() -> None:
-    sys.path.insert(0, str(Path(__file__).parent.parent))
     from bench.search_bench import run as bench
 
     figures = bench(n_articles=300, queries=20)

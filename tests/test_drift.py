@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import crawl, rows
+from helpers import crawl, rows
 
 pytestmark = pytest.mark.slow
 

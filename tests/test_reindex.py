@@ -7,7 +7,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import crawl, rows, run_cli
+from helpers import crawl, rows, run_cli
 
 ARTICLE_COLUMNS = "id, url, title, published, author, summary, body, captions, images, section, template, quality, problems, content_hash, first_seen, last_seen, version, capture_id"
 VERSION_COLUMNS = "article_id, version, content_hash, captured_at, capture_id, url, title, published, author, summary, body, captions, images, template, quality"

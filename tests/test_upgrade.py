@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import ARCHIVE_0_1_0, cli, query
+from helpers import ARCHIVE_0_1_0, query, run_cli
 
 from portal_crawler.catalogue import Catalogue
 from portal_crawler.replica import Replica, ReplicaConfig
@@ -39,14 +39,14 @@ def replica() -> Iterator[Replica]:
 
 
 def read_commands_work(archive: Path) -> None:
-    found = cli("search", "laos", "--archive", str(archive), "--json")
+    found = run_cli("search", "laos", "--archive", str(archive), "--json")
     assert found.returncode == 0, found.stderr
     assert {"t10000", "t10002"} <= {hit["id"] for hit in json.loads(found.stdout)}
-    shown = cli("show", "t10000", "--archive", str(archive))
+    shown = run_cli("show", "t10000", "--archive", str(archive))
     assert shown.returncode == 0 and "Version:   2" in shown.stdout, shown.stderr
-    page = cli("show", "t10000", "--html", "--archive", str(archive))
+    page = run_cli("show", "t10000", "--html", "--archive", str(archive))
     assert page.returncode == 0 and "<html" in page.stdout.lower(), page.stderr
-    verified = cli("verify", "--archive", str(archive))
+    verified = run_cli("verify", "--archive", str(archive))
     assert verified.returncode == 0 and verified.stdout.rstrip().endswith(": ok"), verified.stdout + verified.stderr
 
 
@@ -65,16 +65,16 @@ def test_a_writer_open_migrates_in_place_after_a_backup(archive: Path) -> None:
     assert query(archive / "catalogue.db", "PRAGMA user_version") == [(3,)]
     assert query(archive / "catalogue.db", COUNTS) == before
     read_commands_work(archive)
-    stats = cli("stats", "--archive", str(archive))
+    stats = run_cli("stats", "--archive", str(archive))
     assert stats.returncode == 0 and "runs: 3 (ok 3)" in stats.stdout, stats.stdout + stats.stderr
 
 
 def test_crawls_from_another_port_add_no_version(archive: Path, replica: Replica) -> None:
     assert replica.port != 34489
-    incremental = cli("crawl", "--archive", str(archive), "--start-url", replica.listing_url)
+    incremental = run_cli("crawl", "--archive", str(archive), "--start-url", replica.listing_url)
     assert incremental.returncode == 0, incremental.stderr
     assert list(archive.glob("catalogue.db.bak-schema-1"))  # the crawl's writer open migrated it, after a backup
-    full = cli("crawl", "--full", "--archive", str(archive), "--start-url", replica.listing_url)
+    full = run_cli("crawl", "--full", "--archive", str(archive), "--start-url", replica.listing_url)
     assert full.returncode == 0, full.stderr
     db = archive / "catalogue.db"
     assert query(db, "SELECT count(*) FROM versions") == [(14,)]
@@ -85,17 +85,17 @@ def test_crawls_from_another_port_add_no_version(archive: Path, replica: Replica
         ("full", "ok", 0, 0, 13),
     ]
     assert query(db, "SELECT count(*) FROM captures WHERE url LIKE ?", (f"%:{replica.port}/%",))[0][0] > 13
-    verified = cli("verify", "--archive", str(archive))
+    verified = run_cli("verify", "--archive", str(archive))
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 def test_reindex_of_the_0_1_0_archive(archive: Path) -> None:
     before = query(archive / "catalogue.db", "SELECT article_id, version, title FROM versions ORDER BY 1, 2")
-    rebuilt = cli("reindex", "--archive", str(archive))
+    rebuilt = run_cli("reindex", "--archive", str(archive))
     assert rebuilt.returncode == 0, rebuilt.stderr
     db = archive / "catalogue.db"
     assert query(db, "PRAGMA user_version") == [(3,)]
     assert query(db, "SELECT article_id, version, title FROM versions ORDER BY 1, 2") == before
     read_commands_work(archive)
-    stats = cli("stats", "--archive", str(archive))
+    stats = run_cli("stats", "--archive", str(archive))
     assert stats.returncode == 0 and "  failed: " not in stats.stdout, stats.stdout  # reindexed runs did not fail

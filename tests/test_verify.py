@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import cli, query
+from helpers import query, run_cli
 
 from portal_crawler.catalogue import Catalogue, CatalogueError
 from portal_crawler.core.lock import ArchiveLock, LockHeld
@@ -384,7 +384,7 @@ def test_verify_repair_on_a_crawled_file_cut_in_half_keeps_every_row(tmp_path, r
     """The reproduction of the hardening report: `truncate -s` half a WARC file, then `verify --repair`."""
     replica = replica_factory(articles=40)
     archive = tmp_path / "archive"
-    crawled = cli("crawl", "--full", "--archive", str(archive), "--start-url", replica.listing_url)
+    crawled = run_cli("crawl", "--full", "--archive", str(archive), "--start-url", replica.listing_url)
     assert crawled.returncode == 0, crawled.stderr
     db = archive / "catalogue.db"
     counts = "SELECT (SELECT count(*) FROM captures), (SELECT count(*) FROM articles), (SELECT count(*) FROM versions)"
@@ -394,13 +394,13 @@ def test_verify_repair_on_a_crawled_file_cut_in_half_keeps_every_row(tmp_path, r
     os.truncate(path, half)
     lost = query(db, "SELECT count(*) FROM captures WHERE warc_offset + warc_length > ?", (half,))[0][0]
 
-    repaired = cli("verify", "--repair", "--archive", str(archive))
+    repaired = run_cli("verify", "--repair", "--archive", str(archive))
     assert repaired.returncode == 1
     refusals = [line for line in repaired.stderr.splitlines() if line.startswith("repair-refused: ")]
     assert len(refusals) == 1 and str(path) in refusals[0] and f"{lost} catalogued records" in refusals[0]
     assert "repaired:" not in repaired.stdout and not (archive / "quarantine").exists()
     assert query(db, counts) == before and path.stat().st_size == half
-    again = cli("verify", "--archive", str(archive))
+    again = run_cli("verify", "--archive", str(archive))
     assert again.returncode == 1 and not again.stdout.rstrip().endswith(": ok")
     after = query(db, counts)
     print(f"\nhalf-truncated: {lost} of {before[0][0]} captures past the cut; rows before {before}, after {after}")
