@@ -16,7 +16,7 @@ from portal_crawler import __version__
 from portal_crawler.catalogue import CatalogueError
 from portal_crawler.cli.desk import browse, export, search, stats
 from portal_crawler.cli.options import UsageError, archive_option, open_catalogue
-from portal_crawler.core.lock import LockHeld
+from portal_crawler.core.errors import PortalError
 from portal_crawler.desk.reading import NotFound
 from portal_crawler.extraction.profile import ProfileError
 from portal_crawler.upkeep.reindex import ReindexError
@@ -185,10 +185,13 @@ def reindex(archive: Path, warc_dir: Path | None, catalogue_path: Path | None, p
         report = rebuild(warc_dir, catalogue_path, profile)
     click.echo(
         f"reindexed {report.files} WARC files: {report.captures} captures, {report.articles} articles,"
-        f" {report.versions} versions -> {catalogue_path}"
+        f" {report.versions} versions, {report.out_of_scope} captures out of scope -> {catalogue_path}"
     )
     for problem in report.problems:
         click.echo(f"warning: {problem}", err=True)
+    for place in report.damage:
+        click.echo(f"damaged: {place.line()}", err=True)
+    sys.exit(report.exit_code)
 
 
 @cli.command()
@@ -243,9 +246,9 @@ def main() -> None:
     """Entry point: library errors become one line on stderr."""
     try:
         cli(standalone_mode=True)
-    except LockHeld as exc:
+    except PortalError as exc:  # ArchiveBusy (the lock, another SQLite writer) 75, Failure 1, UsageProblem 2
         click.echo(f"portal-crawler: {exc}", err=True)
-        sys.exit(75)
+        sys.exit(exc.exit_code)
     except (ProfileError, CatalogueError, ReindexError) as exc:
         click.echo(f"portal-crawler: {exc}", err=True)
         sys.exit(2)
