@@ -98,23 +98,26 @@ def _capture(record: WarcRecord) -> ArchivedResponse | None:
     record.parse_http()
     protocol, _, rest = _text(record.http_headers.status_line_bytes or b"").rstrip().partition(" ")
     status, _, reason = rest.strip().partition(" ")
+    response = record.record_type == WarcRecordType.response
+    intact = record.verify_payload_digest() if response else None  # in Rust; the payload stays readable
     entity = record.reader.read()
     if not protocol.upper().startswith("HTTP/") or not status.isdigit() or len(entity) != record.content_length:
         return None
-    field = record.headers.get_bytes
+    fields = {name.lower(): value for name, value in reversed(record.headers.items_bytes())}  # the first wins
     return ArchivedResponse(
-        record_type=str(record.record_type),
-        record_id=_text(field(b"WARC-Record-ID")),
-        url=_text(field(b"WARC-Target-URI")),
-        warc_date=_text(field(b"WARC-Date")),
-        payload_digest=_optional(field(b"WARC-Payload-Digest")),
-        refers_to=_optional(field(b"WARC-Refers-To")),
+        record_type="response" if response else "revisit",
+        record_id=_text(fields.get(b"warc-record-id")),
+        url=_text(fields.get(b"warc-target-uri")),
+        warc_date=_text(fields.get(b"warc-date")),
+        payload_digest=_optional(fields.get(b"warc-payload-digest")),
+        refers_to=_optional(fields.get(b"warc-refers-to")),
         status=int(status),
         reason=reason,
         headers=[(_text(name), _text(value).strip()) for name, value in record.http_headers.items_bytes()],
         entity=entity,
-        refers_to_url=_optional(field(b"WARC-Refers-To-Target-URI")),
-        refers_to_date=_optional(field(b"WARC-Refers-To-Date")),
+        refers_to_url=_optional(fields.get(b"warc-refers-to-target-uri")),
+        refers_to_date=_optional(fields.get(b"warc-refers-to-date")),
+        digest_checked=intact if fields.get(b"warc-payload-digest") else None,
     )
 
 
