@@ -12,7 +12,9 @@ from test_warc import SAMPLES, make_exchange, make_writer, prior_of
 from portal_crawler.warc.archived import TornRecordError, WarcReadError, archived_response, parse_member
 from portal_crawler.warc.captures import _fast, iter_records, records_past_damage
 from portal_crawler.warc.members import iter_members
+from portal_crawler.warc.reader import read_record
 from portal_crawler.warc.records import CAPTURE_TYPES
+from portal_crawler.warc.revisit import resolve_revisit
 from portal_crawler.warc.warcinfo import first_request_url, read_warcinfo
 
 
@@ -168,3 +170,18 @@ def test_warcinfo_is_read_once_for_all(tmp_path: Path) -> None:
     garbage = tmp_path / "garbage.warc.gz"
     garbage.write_bytes(b"\x00not a warc")
     assert read_warcinfo(garbage).fields == {} and first_request_url(garbage) is None
+
+
+def test_a_revisit_resolves_to_its_original_and_an_unknown_one_to_none(tmp_path: Path) -> None:
+    with make_writer(tmp_path) as writer:
+        first = writer.write_exchange(make_exchange())
+        revisit = writer.write_exchange(make_exchange(), prior_of(first))
+    path = tmp_path / first.filename
+    record = read_record(path, revisit.offset)
+    assert record.record_type == "revisit" and record.entity == b""
+    original = resolve_revisit(record, {first.record_id: (path, first.offset)}.get)
+    assert original is not None and original.record_id == first.record_id
+    assert original.entity == read_record(path, first.offset).entity != b""
+    assert resolve_revisit(record, {}.get) is None
+    assert resolve_revisit(record, {first.record_id: (path, revisit.offset)}.get) is None  # a loop: no original
+    assert resolve_revisit(original, {}.get) is original
