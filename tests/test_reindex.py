@@ -234,15 +234,23 @@ def test_reindex_and_show_of_a_bomb_stay_bounded(portal, tmp_path: Path) -> None
     assert len(shown.stderr.strip().splitlines()) == 1 and "larger than" in shown.stderr
 
 
+# Starts the command from a small process of its own: a child's peak RSS counts the memory of the process
+# it was forked from before its exec (here the whole test run), so pytest cannot start it directly.
+LAUNCHER = (
+    "import os, subprocess, sys; child = subprocess.Popen(sys.argv[2:]); _, status, usage = os.wait4(child.pid, 0);"
+    " open(sys.argv[1], 'w').write(f'{usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}')"
+)
+
+
 def run_measured(*args: str, cwd: Path) -> tuple[str, str, float]:
     """`python -m portal_crawler ARGS`: its stdout, stderr and peak RSS in MB (its workers included: os.wait4)."""
-    out, err = cwd / "stdout", cwd / "stderr"
+    out, err, usage = cwd / "stdout", cwd / "stderr", cwd / "usage"
     with open(out, "w") as stdout, open(err, "w") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "portal_crawler", *args], stdout=stdout, stderr=stderr)
-        _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    assert process.returncode == 0, err.read_text()
-    return out.read_text(), err.read_text(), usage.ru_maxrss / 1024
+        command = [sys.executable, "-c", LAUNCHER, str(usage), sys.executable, "-m", "portal_crawler", *args]
+        subprocess.run(command, stdout=stdout, stderr=stderr, check=True, timeout=300)
+    peak_kb, returncode = usage.read_text().split()
+    assert returncode == "0", err.read_text()
+    return out.read_text(), err.read_text(), int(peak_kb) / 1024
 
 
 def damage(path: Path, how: str) -> None:
