@@ -14,6 +14,7 @@ from `os.wait4` (that child's own rusage, not the sum of all children).
   new: requests made (replica counts) and wall time.
 - reindex: `portal-crawler reindex` of that archive versus a plain warcio loop
   over the same files (bench/raw_read.py); reindex_ratio = raw s / reindex s.
+  The same loop with FastWARC (reindex's reader) is reported beside it.
 - search: bench/search_bench.py when it exists (p50/p95 latency).
 
 Prints a table and writes bench/results/latest.json.
@@ -426,6 +427,7 @@ def bench_reindex(archive: Path, work: Path, pairs: int) -> dict[str, Any]:
         with LoadWatch() as watch:
             raw = run_child([PY, "-m", "bench.raw_read", str(warc_dir)]).check("raw warcio read")
             foreign += watch.stop(raw.cpu_s, f"raw read round {number}")
+        fast = run_child([PY, "-m", "bench.raw_read", str(warc_dir), "--fastwarc"]).check("raw FastWARC read")
         info = raw.last_json()
         row = {
             "round": number,
@@ -435,6 +437,7 @@ def bench_reindex(archive: Path, work: Path, pairs: int) -> dict[str, Any]:
             "raw_s": round(raw.wall_s, 2),
             "raw_cpu_s": round(raw.cpu_s, 2),
             "raw_loop_s": info["seconds"],
+            "raw_fastwarc_s": round(fast.wall_s, 2),  # reindex's own reader, alone: the floor under reindex
             "ratio": round(raw.wall_s / rebuilt.wall_s, 4),
             "foreign_cpu_s": round(foreign, 2),
             "summary": rebuilt.stdout.strip().splitlines()[-1],
@@ -442,7 +445,8 @@ def bench_reindex(archive: Path, work: Path, pairs: int) -> dict[str, Any]:
         rounds.append(row)
         log(
             f"  reindex round {number}: reindex {rebuilt.wall_s:.1f} s, raw warcio read {raw.wall_s:.1f} s "
-            f"({info['records']} records, {info['bytes'] / 1e6:.0f} MB of content) -> ratio {row['ratio']:.3f}"
+            f"({info['records']} records, {info['bytes'] / 1e6:.0f} MB of content),"
+            f" raw FastWARC read {fast.wall_s:.1f} s -> ratio {row['ratio']:.3f}"
         )
         shutil.rmtree(catalogue.parent, ignore_errors=True)
     size = sum(p.stat().st_size for p in warc_dir.glob("*.warc.gz"))
@@ -450,6 +454,7 @@ def bench_reindex(archive: Path, work: Path, pairs: int) -> dict[str, Any]:
         "reindex_ratio": round(statistics.median(r["ratio"] for r in rounds), 4),
         "reindex_s": round(statistics.median(r["reindex_s"] for r in rounds), 2),
         "raw_read_s": round(statistics.median(r["raw_s"] for r in rounds), 2),
+        "raw_fastwarc_s": round(statistics.median(r["raw_fastwarc_s"] for r in rounds), 2),
         "records": info["records"],
         "warc_mb": round(size / 1e6, 1),
         "rounds": rounds,
@@ -551,7 +556,7 @@ def machine() -> dict[str, Any]:
         info["load_avg_at_start"] = os.getloadavg()
     except OSError:
         pass
-    for package in ("scrapy", "twisted", "warcio", "lxml", "parsel", "sqlite-utils", "portal-crawler"):
+    for package in ("scrapy", "twisted", "warcio", "fastwarc", "lxml", "parsel", "sqlite-utils", "portal-crawler"):
         try:
             info.setdefault("versions", {})[package] = version(package)
         except PackageNotFoundError:

@@ -7,18 +7,29 @@ expected extraction, and the archive made by release 0.1.0.
 
 from __future__ import annotations
 
+import gzip
+import itertools
 import json
 import os
 import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from portal_crawler.warc.archived import archived_response, parse_member
+from portal_crawler.warc.captures import _fast, iter_records
+from portal_crawler.warc.members import iter_members
+from portal_crawler.warc.records import CAPTURE_TYPES, Exchange, PriorCapture, RecordPointer
+from portal_crawler.warc.writer import WarcWriter
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARCHIVE_0_1_0 = Path(__file__).parent / "data" / "archive-0.1.0"
 BIN = Path(sys.executable).parent
+SAMPLES = Path(__file__).parent / "data" / "warc"  # small WARC files, good and deliberately broken
 
 
 def run_cli(
@@ -101,3 +112,73 @@ def wait_unlocked(archive: Path, timeout: float = 30) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+# -- WARC records made with a fixed clock and record IDs (byte-exact tests) ---------------------
+
+T0 = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=UTC)
+URL = "http://127.0.0.1:8000/en/news/t6294.html?x=1"
+PAGE = b"<html><body><p>Hello from the portal</p></body></html>"
+
+
+def record_ids():
+    numbers = itertools.count(1)
+    return lambda: f"<urn:uuid:00000000-0000-4000-8000-{next(numbers):012d}>"
+
+
+def make_writer(directory: Path, at: datetime = T0, **options) -> WarcWriter:
+    return WarcWriter(
+        directory,
+        host="crawler1",
+        clock=lambda: at,
+        make_record_id=record_ids(),
+        warcinfo={"isPartOf": "mps", "run-id": "7"},
+        **options,
+    )
+
+
+def make_exchange(page: bytes = PAGE, at: datetime = T0, **changes) -> Exchange:
+    compressed = gzip.compress(page, mtime=0)
+    exchange = Exchange(
+        url=URL,
+        method="GET",
+        request_body=b"",
+        request_headers=[("Host", "127.0.0.1:8000"), ("Accept-Encoding", "gzip, deflate")],
+        status=200,
+        reason="OK",
+        body=compressed,
+        fetched_at=at,
+        ip_address="127.0.0.1",
+        response_headers=[
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Transfer-Encoding", "chunked"),
+            ("Content-Encoding", "gzip"),
+            ("Set-Cookie", "a=1; Path=/"),
+            ("Set-Cookie", "b=2; Path=/"),
+        ],
+    )
+    return replace(exchange, **changes)
+
+
+def prior_of(pointer: RecordPointer) -> PriorCapture:
+    return PriorCapture(pointer.record_id, URL, pointer.warc_date, pointer.payload_digest)
+
+
+def warcio_reading(path: Path) -> list[tuple[int, int, object]]:
+    """(offset, length, ArchivedResponse or record type) of every record, read by warcio alone."""
+    read = []
+    for offset, length, member in iter_members(path):
+        record = parse_member(member, path, offset)
+        kind = record.rec_type
+        read.append((offset, length, archived_response(record, path, offset) if kind in CAPTURE_TYPES else kind))
+    return read
+
+
+def compare(path: Path) -> dict[str, int]:
+    """Every record of a file read both ways; how many FastWARC read, how many the careful reader took."""
+    by_warcio = warcio_reading(path)
+    captures = [(o, n, r) for o, n, r in by_warcio if not isinstance(r, str)]
+    assert list(iter_records(path)) == captures
+    fast = list(_fast(path, 0))
+    assert fast == captures[: len(fast)]
+    return {"fast": len(fast), "careful": len(captures) - len(fast), "skipped": len(by_warcio) - len(captures)}

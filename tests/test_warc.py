@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import gzip
-import itertools
 import json
 import subprocess
 import sys
 import zlib
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers import BIN, PAGE, SAMPLES, T0, URL, make_exchange, make_writer, prior_of
 
 from portal_crawler.warc.reader import (
     WarcReadError,
@@ -22,56 +21,10 @@ from portal_crawler.warc.reader import (
     scan_file,
 )
 from portal_crawler.warc.records import (
-    Exchange,
-    PriorCapture,
     RecordPointer,
     payload_digest,
 )
-from portal_crawler.warc.writer import WarcWriter, stored_headers
-
-BIN = Path(sys.executable).parent
-T0 = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=UTC)
-URL = "http://127.0.0.1:8000/en/news/t6294.html?x=1"
-PAGE = b"<html><body><p>Hello from the portal</p></body></html>"
-
-
-def record_ids():
-    numbers = itertools.count(1)
-    return lambda: f"<urn:uuid:00000000-0000-4000-8000-{next(numbers):012d}>"
-
-
-def make_writer(directory: Path, at: datetime = T0, **options) -> WarcWriter:
-    return WarcWriter(
-        directory,
-        host="crawler1",
-        clock=lambda: at,
-        make_record_id=record_ids(),
-        warcinfo={"isPartOf": "mps", "run-id": "7"},
-        **options,
-    )
-
-
-def make_exchange(page: bytes = PAGE, at: datetime = T0, **changes) -> Exchange:
-    compressed = gzip.compress(page, mtime=0)
-    exchange = Exchange(
-        url=URL,
-        method="GET",
-        request_body=b"",
-        request_headers=[("Host", "127.0.0.1:8000"), ("Accept-Encoding", "gzip, deflate")],
-        status=200,
-        reason="OK",
-        body=compressed,
-        fetched_at=at,
-        ip_address="127.0.0.1",
-        response_headers=[
-            ("Content-Type", "text/html; charset=utf-8"),
-            ("Transfer-Encoding", "chunked"),
-            ("Content-Encoding", "gzip"),
-            ("Set-Cookie", "a=1; Path=/"),
-            ("Set-Cookie", "b=2; Path=/"),
-        ],
-    )
-    return replace(exchange, **changes)
+from portal_crawler.warc.writer import stored_headers
 
 
 def members(path: Path) -> list[bytes]:
@@ -86,10 +39,6 @@ def members(path: Path) -> list[bytes]:
 
 def warcio_check(path: Path) -> subprocess.CompletedProcess:
     return subprocess.run([BIN / "warcio", "check", "-v", str(path)], capture_output=True, text=True)
-
-
-def prior_of(pointer: RecordPointer) -> PriorCapture:
-    return PriorCapture(pointer.record_id, URL, pointer.warc_date, pointer.payload_digest)
 
 
 def test_stored_headers_agree_with_the_stored_entity():
@@ -402,9 +351,6 @@ def test_a_tail_of_nul_bytes_counts_as_torn(tmp_path):
 def test_naive_fetch_time_is_refused(tmp_path):
     with make_writer(tmp_path) as writer, pytest.raises(ValueError, match="no time zone"):
         writer.write_exchange(make_exchange(at=datetime(2026, 11, 23, 12, 0)))
-
-
-SAMPLES = Path(__file__).parent / "data" / "warc"
 
 
 def build_samples(directory: Path) -> None:

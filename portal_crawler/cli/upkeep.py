@@ -71,10 +71,13 @@ def reindex(archive: Path, warc_dir: Path | None, catalogue_path: Path | None, p
         report = rebuild(warc_dir, catalogue_path, profile)
     click.echo(
         f"reindexed {report.files} WARC files: {report.captures} captures, {report.articles} articles,"
-        f" {report.versions} versions -> {catalogue_path}"
+        f" {report.versions} versions, {report.out_of_scope} captures out of scope -> {catalogue_path}"
     )
     for problem in report.problems:
         click.echo(f"warning: {problem}", err=True)
+    for place in report.damage:
+        click.echo(f"damaged: {place.line()}", err=True)
+    sys.exit(report.exit_code)
 
 
 @click.command(cls=PortalCommand, exit_codes=(EXIT_OK, EXIT_USAGE))

@@ -9,6 +9,7 @@ from typing import Any
 from portal_crawler.catalogue import Catalogue
 from portal_crawler.core.errors import Failure, UsageProblem
 from portal_crawler.warc.reader import ArchivedResponse, read_record
+from portal_crawler.warc.revisit import resolve_revisit
 
 
 class NotFound(UsageProblem):
@@ -17,6 +18,10 @@ class NotFound(UsageProblem):
 
 class MissingCapture(Failure):
     """The catalogue names an article but not the capture it should point at: damage for `verify` to report."""
+
+
+class UnreadablePage(Failure):
+    """The archived page cannot be decoded: a broken or unknown Content-Encoding, or past the size limit."""
 
 
 def article_version(catalogue: Catalogue, article_id: str, version: int | None = None) -> dict[str, Any]:
@@ -41,16 +46,19 @@ def page_record(catalogue: Catalogue, warc_dir: Path, capture_id: int) -> Archiv
     if pointer is None:
         raise MissingCapture(f"capture {capture_id} is not in the catalogue")
     record = read_record(warc_dir / pointer.warc_filename, pointer.warc_offset)
-    if record.record_type == "revisit" and record.refers_to:
-        original = catalogue.capture_by_record_id(record.refers_to)
-        if original is None:
-            raise MissingCapture(f"revisit {record.record_id} refers to {record.refers_to}, which is not catalogued")
-        record = read_record(warc_dir / original.warc_filename, original.warc_offset)
-    return record
+
+    def locate(record_id: str) -> tuple[Path, int] | None:
+        original = catalogue.capture_by_record_id(record_id)
+        return None if original is None else (warc_dir / original.warc_filename, original.warc_offset)
+
+    resolved = resolve_revisit(record, locate)
+    if resolved is None:
+        raise MissingCapture(f"revisit {record.record_id} refers to {record.refers_to}, which is not catalogued")
+    return resolved
 
 
 def page_html(catalogue: Catalogue, warc_dir: Path, article: dict[str, Any], latest: bool = True) -> bytes:
-    """The archived page as served, decoded per its Content-Encoding.
+    """The archived page as served, decoded per its Content-Encoding, never past DECODE_LIMIT bytes.
 
     For the latest version: the most recent full capture of the page (a later
     fetch with the same article content, e.g. another "Other news" list, counts);
@@ -60,7 +68,10 @@ def page_html(catalogue: Catalogue, warc_dir: Path, article: dict[str, Any], lat
     capture_id = capture_id or article.get("capture_id")
     if not capture_id:
         raise MissingCapture(f"article {article['id']} has no capture to read")
-    return page_record(catalogue, warc_dir, capture_id).decoded_body()
+    try:
+        return page_record(catalogue, warc_dir, capture_id).decoded_body()
+    except ValueError as error:  # a broken coding, or EntityTooLarge: a bomb is refused, never inflated
+        raise UnreadablePage(f"article {article['id']}: capture {capture_id} cannot be decoded: {error}") from None
 
 
 def article_text(article: dict[str, Any]) -> str:
