@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 
 HEAD = 65536  # at most the first 64 KB are looked at
-SMALL = 16384  # pages up to this size are searched whole; an app mount point is looked for this far
+SMALL = 16384  # pages up to this size are searched whole (up to HEAD)
 START = 4096  # of a larger ordinary page, only this much
 SHELL_TEXT = 200  # fewer visible characters than this, with scripts and a mount point: an app shell
 REFUSING = (403, 429, 503)
@@ -71,7 +71,7 @@ def wall_kind(status: int, headers: list[tuple[str, str]], text: str) -> str | N
         return "incapsula"
     if any(m in head for m in CLOUDFLARE):
         return "cloudflare"
-    mounted = MOUNT.search(text, 0, SMALL) is not None
+    mounted = MOUNT.search(text, 0, HEAD) is not None
     weak = _weak(head, named, INCAPSULA_WEAK) or _weak(head, named, CLOUDFLARE_WEAK)
     # markers normal pages also carry count only on a refusing answer or a page with almost no text
     suspect = (weak or mounted) and (refusing or _thin(text, mounted))
