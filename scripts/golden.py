@@ -11,6 +11,11 @@ expected to read the page (``fallback`` for a page no template matches). Beside 
 profile's host, so images and links resolve as they would live), the status, the Content-Type
 header and where the bytes came from; ``<name>.json`` holds the expected extraction, written by
 this script and never by hand: a change in extraction is reviewed as ``git diff tests/golden``.
+Pages named ``drift-<variant>-...`` are served by a replica in one of its drift variants
+(``portal_crawler.replica.drift``: classes renamed, body wrapped, date in ``<time>``, byline in a
+``<span>``, no banner, a redesign, an app shell, Incapsula and Cloudflare challenges); their
+``.meta.json`` also holds the response headers as served (``walls.wall_kind`` reads them) and their
+expectation which source gave each field (``field_sources``) and the problems it found.
 Where another checkout is pip-installed in editable mode, run ``python -m scripts.golden ...``
 from this checkout's root instead, so that this checkout's code does the extracting.
 """
@@ -50,6 +55,18 @@ SEED = 1
 HOSTS = {"legacy": "http://en.bocongan.gov.vn", "current": "https://en.mps.gov.vn"}  # as the seeds' URLs are
 SEED_FILES = [record["seed"] for record in load_seeds()]  # the five live pages, in seeds.json order
 ARTICLE_FAULTS = ("no_date", "no_byline", "non_utf8", "fallback_layout")
+ARTICLE_FIELDS = (
+    "template",
+    "quality",
+    "title",
+    "published",
+    "author",
+    "paragraphs",
+    "captions",
+    "images",
+    "problems",
+    "field_sources",
+)
 Pick = Callable[[Replica], tuple[str, Article | None]]
 
 
@@ -64,6 +81,9 @@ class Shot:
     pick: Pick
     faults: tuple[str, ...] = ()
     seed: str | None = None  # the seed file, for the check against tests/fixtures/expected.json
+    drift: str | None = None  # the replica's drift variant while this page is fetched
+    wall: str = "incapsula"  # the challenge kind, for drift "challenge"
+    status: int = 200  # the status the page is served with
 
     @property
     def stem(self) -> Path:
@@ -132,6 +152,31 @@ def listing_shots(layout: str) -> Iterator[Shot]:
     yield Shot("listing", layout, "past-last-page", layout, listing("?Page=999"))
 
 
+KEEPS_TEMPLATE = ("wrapped", "time", "byline", "nobanner")  # drift variants the layout's template still reads
+ARTICLE_DRIFTS = ("renamed", "neutral", "wrapped", "time", "byline", "nobanner", "redesign", "shell")
+LISTING_DRIFTS = ("renamed", "neutral", "nobanner", "redesign")  # the variants that change listing pages
+DRIFT_SEED = {"legacy": 0, "current": 2}  # t6294, and 1728975600 (the 10-digit ID of the 2024 seed)
+WALLS = {"incapsula": 200, "cloudflare": 403}
+
+
+def drift_shots(layout: str) -> Iterator[Shot]:
+    """Each drift variant's article page (a seed) and listing page 1, in ``layout``."""
+    number = DRIFT_SEED[layout]
+    for variant in ARTICLE_DRIFTS:
+        template = layout if variant in KEEPS_TEMPLATE else "fallback"
+        yield Shot(
+            "article", template, f"drift-{variant}-{layout}-seed-{number:03d}", layout, seed(number), drift=variant
+        )
+    yield Shot("article", layout, f"drift-byline-{layout}-no-byline", layout, NO_BYLINE, drift="byline")
+    yield Shot("article", layout, f"drift-time-{layout}-no-byline", layout, NO_BYLINE, drift="time")
+    for variant in LISTING_DRIFTS:
+        template = layout if variant in KEEPS_TEMPLATE else "fallback"
+        yield Shot("listing", template, f"drift-{variant}-{layout}-page-1", layout, listing(""), drift=variant)
+    for kind, status in WALLS.items():
+        name = f"drift-challenge-{kind}-{layout}-seed-{number:03d}"
+        yield Shot("article", "fallback", name, layout, seed(number), drift="challenge", wall=kind, status=status)
+
+
 SHOTS: tuple[Shot, ...] = (
     *article_shots("legacy"),
     Shot("article", "legacy", "generated-view-counter", "legacy", VIEWS),
@@ -147,6 +192,8 @@ SHOTS: tuple[Shot, ...] = (
     Shot("listing", "legacy", "pager-trap", "legacy", listing("?Page=2&Page=3")),
     Shot("listing", "legacy", "malformed-page-1", "legacy", listing(""), ("malformed",)),
     *listing_shots("current"),
+    *drift_shots("legacy"),
+    *drift_shots("current"),
 )
 
 
@@ -160,15 +207,16 @@ class Served:
     status: int
     content_type: str
     body: bytes = field(repr=False)
+    headers: list[tuple[str, str]] = field(default_factory=list, repr=False)
 
 
 def fetch(url: str) -> Served:
     request = urllib.request.Request(url, headers={"Accept-Encoding": "identity"})
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
-            return Served(answer.status, answer.headers.get("Content-Type", ""), answer.read())
+            return Served(answer.status, answer.headers.get("Content-Type", ""), answer.read(), answer.getheaders())
     except urllib.error.HTTPError as error:
-        return Served(error.code, error.headers.get("Content-Type", ""), error.read())
+        return Served(error.code, error.headers.get("Content-Type", ""), error.read(), list(error.headers.items()))
 
 
 def fault_options(shot: Shot, target: str, article: Article | None) -> dict[str, Any]:
@@ -186,14 +234,22 @@ def capture_shot(shot: Shot, replica: Replica) -> None:
     target, article = shot.pick(replica)
     faults = fault_options(shot, target, article)
     replica.set_faults(**faults)
+    if shot.drift:
+        replica.set_drift(shot.drift, challenge_kind=shot.wall)
     served = fetch(replica.base_url + target)
     replica.set_faults()
-    if served.status != 200:
+    replica.set_drift()
+    if served.status != shot.status:
         raise SystemExit(f"golden: {shot.kind}/{shot.template}/{shot.name}: {target} answered {served.status}")
-    source = {"replica": {"layout": shot.layout, "seed": SEED, "articles": GENERATED}, "target": target}
+    source: dict[str, Any] = {"replica": {"layout": shot.layout, "seed": SEED, "articles": GENERATED}, "target": target}
     if faults:
         source["faults"] = faults
+    if shot.drift:
+        source["drift"] = {"variant": shot.drift} | ({"challenge_kind": shot.wall} if shot.drift == "challenge" else {})
     meta = {"url": HOSTS[shot.layout] + target, "status": served.status, "content_type": served.content_type}
+    meta |= (
+        {"headers": [[name, value] for name, value in served.headers if name.lower() != "date"]} if shot.drift else {}
+    )
     meta |= {"sha256": hashlib.sha256(served.body).hexdigest(), "source": source}  # the test checks the sha256
     meta |= {"seed": shot.seed} if shot.seed else {}
     shot.stem.parent.mkdir(parents=True, exist_ok=True)
@@ -234,8 +290,7 @@ def page_response(page: Path) -> TextResponse:
 
 def article_expectation(response: TextResponse, profile: Profile) -> dict[str, Any]:
     extraction = extract(response.selector, response.url, profile)
-    fields = ("template", "quality", "title", "published", "author", "paragraphs", "captions", "images", "problems")
-    return {name: getattr(extraction, name) for name in fields}
+    return {name: getattr(extraction, name) for name in ARTICLE_FIELDS}
 
 
 def listing_expectation(response: TextResponse, profile: Profile) -> dict[str, Any]:

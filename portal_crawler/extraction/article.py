@@ -23,6 +23,13 @@ class Article:
     problems: list[str] = field(default_factory=list)
     capture_id: int | None = None
     fetched_at: str | None = None
+    # per field (title, published, author, paragraphs, captions, images): "selector", the fallback, or "none"
+    field_sources: dict[str, str] = field(default_factory=dict)
+    profile_revision: str | None = None  # Profile.revision() of the template that read it ("fallback")
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """Articles pickled before field_sources existed load with its default."""
+        self.__dict__.update({"field_sources": {}, "profile_revision": None, **state})
 
     @property
     def keepable(self) -> bool:

@@ -21,11 +21,11 @@ def fold(text: str) -> str:
 
 
 def element_text(element: etree._Element) -> str:
-    """The element's text with <br> read as a space, white space folded."""
+    """The element's text with <br> (and trafilatura's <lb>) read as a space, white space folded."""
     parts: list[str] = []
 
     def walk(node: etree._Element) -> None:
-        if node.tag == "br":
+        if node.tag in ("br", "lb"):
             parts.append(" ")
         elif isinstance(node.tag, str) and node.tag not in ("script", "style") and node.text:
             parts.append(node.text)

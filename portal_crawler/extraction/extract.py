@@ -1,25 +1,33 @@
-"""Article fields from a page: profile templates first, the generic fallback second.
+"""Article fields from a page: profile templates first, per-field generic fallbacks second.
 
 `extract(html, url, profile)` is a pure function used by the crawl and by
-`reindex` alike, so a fixed profile re-extracts old captures. One bad field
-never loses the article: it is recorded as a problem and lowers `quality`.
+`reindex` alike, so a fixed profile re-extracts old captures. The first
+template whose signature matches reads each field with its selector; a field
+its selector leaves empty is asked of the generic sources (`fallback.py`),
+and a page no template matches asks them for every field (and is marked
+`fallback`). `field_sources` records where each field came from, so a
+selector's value can be told from a guess; a date from a guess is held to the
+listing's and the ID's date (`dates.py`). One bad field never loses the
+article: it is recorded as a problem and lowers `quality`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from urllib.parse import urljoin
 
 from lxml import etree
 from parsel import Selector
-from parsel.csstranslator import HTMLTranslator
 
-from portal_crawler.extraction import cleaners
+from portal_crawler.extraction import bylines, cleaners, dates, fallback
 from portal_crawler.extraction.profile import ArticleTemplate, Profile
+from portal_crawler.extraction.selectors import compiled, select
+from portal_crawler.extraction.urls import UrlRules
+
+__all__ = ["FIELDS", "REQUIRED", "Extraction", "compiled", "extract", "select"]
 
 REQUIRED = ("title", "published", "author", "paragraphs")
-_TRANSLATOR = HTMLTranslator()
+FIELDS = ("title", "published", "author", "paragraphs", "captions", "images")
 
 
 @dataclass
@@ -32,37 +40,41 @@ class Extraction:
     captions: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # per field of FIELDS: "selector", the fallback that gave it ("json-ld", "time", "htmldate", ...), or "none"
+    field_sources: dict[str, str] = field(default_factory=dict)
+    profile_revision: str | None = None
 
     @property
     def quality(self) -> str:
         if self.template == "fallback":
             return "fallback"
-        return "partial" if self.problems else "ok"
+        return "partial" if self.problems or self.degraded_fields else "ok"
+
+    @property
+    def degraded_fields(self) -> list[str]:
+        """The fields the profile's selector did not give (a fallback did, or nothing)."""
+        return [name for name in FIELDS if self.field_sources.get(name, "none") != "selector"]
 
     @property
     def body(self) -> str:
         return "\n\n".join(self.paragraphs)
 
 
-def extract(html: str | Selector, url: str, profile: Profile) -> Extraction:
-    """Extract an article; the first template whose signature matches wins."""
+def extract(html: str | Selector, url: str, profile: Profile, *, listing_date: str | None = None) -> Extraction:
+    """Extract an article; the first template whose signature matches wins.
+
+    `listing_date` is the ISO date the listing page printed for this article, when known.
+    """
     page = html if isinstance(html, Selector) else Selector(text=html)
     root = page.root
-    for template in profile.templates:
-        if select(root, template.signature):
-            return extract_with(root, url, template, profile.date_formats)
-    return extract_fallback(page, url)
-
-
-@lru_cache(maxsize=512)
-def compiled(css: str) -> etree.XPath:
-    """A CSS selector (parsel dialect: ::text, ::attr(name)) as a compiled XPath, once per selector."""
-    return etree.XPath(_TRANSLATOR.css_to_xpath(css))
-
-
-def select(node: etree._Element, css: str) -> list:
-    """Elements, or strings for ::text / ::attr() selectors."""
-    return compiled(css)(node)
+    template = next((t for t in profile.templates if select(root, t.signature)), None)
+    result = Extraction(template=template.name if template else "fallback")
+    result.profile_revision = profile.revision(result.template)
+    body = extract_with(root, url, template, profile.date_formats, result) if template else None
+    known = dates.Known(listing_date, dates.id_date(UrlRules(profile).classify(url).article_id, profile.zone))
+    sources = fallback.Sources(root, url, profile.zone, profile.date_formats)
+    _fall_back(result, sources, known, body, template, profile)
+    return _note_problems(result)
 
 
 def _values(node: etree._Element, css: str) -> list[str]:
@@ -70,22 +82,27 @@ def _values(node: etree._Element, css: str) -> list[str]:
 
 
 def extract_with(
-    root: etree._Element, url: str, template: ArticleTemplate, date_formats: tuple[str, ...]
-) -> Extraction:
-    result = Extraction(template=template.name)
+    root: etree._Element, url: str, template: ArticleTemplate, date_formats: tuple[str, ...], result: Extraction
+) -> etree._Element | None:
+    """Read each field with the template's selectors into `result`; the body element, when found."""
     clean = {name: cleaners.CLEANERS[cleaner] for name, cleaner in template.cleaners.items()}
     result.title = clean["title"](_values(root, template.title), date_formats)
     result.published = clean["published"](_values(root, template.published), date_formats)
-    body = select(root, template.body)
-    if body:
-        _read_body(body[0], url, template, result)
-    return _note_missing(result)
+    found = select(root, template.body)
+    body = found[0] if found else None
+    if body is not None:
+        _read_body(body, url, template, result)
+        result.field_sources |= {"captions": "selector", "images": "selector"}  # a body may have no photos
+    for name in REQUIRED:
+        if getattr(result, name):
+            result.field_sources[name] = "selector"
+    return body
 
 
 def _read_body(body: etree._Element, url: str, template: ArticleTemplate, result: Extraction) -> None:
     byline_node = _byline_node(body, template)
     if byline_node is not None:
-        result.author = cleaners.CLEANERS[template.cleaners["author"]]([cleaners.element_text(byline_node)], ())
+        result.author = _byline(template, cleaners.element_text(byline_node))
     for node in select(body, template.paragraph):
         if node is byline_node:
             continue
@@ -96,38 +113,87 @@ def _read_body(body: etree._Element, url: str, template: ArticleTemplate, result
     result.images = [urljoin(url, src.strip()) for src in select(body, template.images) if src.strip()]
 
 
+def _byline(template: ArticleTemplate, text: str) -> str | None:
+    return cleaners.CLEANERS[template.cleaners["author"]]([text], ())
+
+
 def _byline_node(body: etree._Element, template: ArticleTemplate) -> etree._Element | None:
     """The byline is recognised by place and markup: the body's last element, matching the byline selector."""
-    last = next((c for c in reversed(body) if isinstance(c.tag, str) and _has_content(c)), None)
+    last = next((c for c in reversed(body) if isinstance(c.tag, str) and bylines.has_content(c)), None)
     if last is None:
         return None
     return last if any(node is last for node in select(body, template.byline)) else None
 
 
-def _note_missing(result: Extraction) -> Extraction:
-    """Each required field that came out empty becomes a problem (quality `partial`)."""
-    result.problems.extend(f"{name}: not found" for name in REQUIRED if not getattr(result, name))
+def _fall_back(
+    result: Extraction,
+    sources: fallback.Sources,
+    known: dates.Known,
+    body: etree._Element | None,
+    template: ArticleTemplate | None,
+    profile: Profile,
+) -> None:
+    """Ask the generic sources for each field the selectors left empty (every field without a template)."""
+    if not result.paragraphs:  # first: the full reading it needs also serves title and author
+        drop = (pattern for t in profile.templates for pattern in t.drop_patterns)
+        _take(result, "paragraphs", fallback.paragraphs(sources, drop))
+    if not result.title:
+        _take(result, "title", fallback.title(sources))
+    _settle_date(result, sources, known)
+    bylined = _byline_rule(result, sources, body, template, profile)
+    if not result.author:
+        _take(result, "author", fallback.author(sources, bylined))
+    if body is None:
+        _take(result, "captions", fallback.captions(sources))
+        _take(result, "images", fallback.images(sources))
+
+
+def _take(result: Extraction, name: str, found: fallback.Found) -> None:
+    if found is None:
+        result.field_sources[name] = "none"
+        return
+    setattr(result, name, found[0])
+    result.field_sources[name] = found[1]
+
+
+def _settle_date(result: Extraction, sources: fallback.Sources, known: dates.Known) -> None:
+    found = (result.published, "selector") if result.published else fallback.published(sources)
+    result.published, result.field_sources["published"], problems = dates.settle(found, known)
+    result.problems.extend(problems)
+
+
+def _byline_rule(
+    result: Extraction,
+    sources: fallback.Sources,
+    body: etree._Element | None,
+    template: ArticleTemplate | None,
+    profile: Profile,
+) -> str | None:
+    """The author by the byline rule when the selector found none; its line leaves the paragraphs."""
+    if result.author:
+        return None
+    if body is not None and template is not None:
+        node = bylines.in_body(body, template, result.captions)
+        if node is None:
+            return None
+        text = cleaners.element_text(node)
+        if result.paragraphs and result.paragraphs[-1] == text:
+            result.paragraphs.pop()
+        return _byline(template, text)
+    main = fallback.main_text(sources) if result.field_sources.get("paragraphs") == "trafilatura" else None
+    last = bylines.in_paragraphs(main, result.paragraphs, profile.templates) if main is not None else None
+    if last is None:
+        return None
+    result.paragraphs.pop()
+    return cleaners.byline(last)
+
+
+def _note_problems(result: Extraction) -> Extraction:
+    """A required field that stayed empty is a problem; on a template's page, so is one a fallback gave."""
+    for name in REQUIRED:
+        source = result.field_sources.get(name, "none")
+        if source == "none":
+            result.problems.append(f"{name}: not found")
+        elif source != "selector" and result.template != "fallback":
+            result.problems.append(f"{name}: the selector found nothing; taken from {source}")
     return result
-
-
-def _has_content(element: etree._Element) -> bool:
-    """False for spacer elements such as <p>&nbsp;</p>."""
-    return bool(cleaners.element_text(element)) or element.find(".//img") is not None
-
-
-def extract_fallback(page: Selector, url: str) -> Extraction:
-    """Generic extraction with trafilatura for pages no template matches."""
-    import trafilatura  # heavy import, needed only for unknown layouts
-
-    result = Extraction(template="fallback")
-    document = trafilatura.bare_extraction(page.get(), url=url, with_metadata=True, include_comments=False)
-    if document is None:
-        result.problems.append("fallback: no main text found")
-        return result
-    data = document.as_dict() if hasattr(document, "as_dict") else dict(document)
-    result.title = cleaners.text([data.get("title") or ""])
-    result.published = cleaners.date([data.get("date") or ""], ("%Y-%m-%d",))
-    result.author = cleaners.text([data.get("author") or ""])
-    result.paragraphs = [cleaners.fold(line) for line in (data.get("text") or "").split("\n") if line.strip()]
-    result.images = [urljoin(url, src) for src in page.css("img::attr(src)").getall()]
-    return _note_missing(result)

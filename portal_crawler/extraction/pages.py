@@ -13,6 +13,7 @@ from scrapy.http import Headers, TextResponse
 from scrapy.responsetypes import responsetypes
 
 from portal_crawler.extraction.article import Article
+from portal_crawler.extraction.dates import iso_date
 from portal_crawler.extraction.extract import extract
 from portal_crawler.extraction.profile import ListingTemplate, Profile
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
@@ -55,6 +56,28 @@ def listing_entries(
                 yield info, summary or None
 
 
+def listing_dates(response: TextResponse, template: ListingTemplate | None, rules: UrlRules) -> dict[str, str]:
+    """{article ID: ISO date} for each entry whose listing item prints a date (the template's `date`).
+
+    The crawl passes an entry's date to `article_item`, where it is the
+    reference a fallback's date is held to. Without a template, or without a
+    `date` selector, nothing is known. A date in no known format is left out.
+    """
+    if template is None or template.date is None:
+        return {}
+    found: dict[str, str] = {}
+    for item in response.css(template.item):
+        values = [v.root if isinstance(v.root, str) else v.xpath("string()").get() for v in item.css(template.date)]
+        day = next((d for d in (iso_date(v, template.zone, template.date_formats) for v in values) if d), None)
+        if day is None:
+            continue
+        for href in item.css(template.link).getall():
+            info = rules.classify(response.urljoin(href.strip()))
+            if info.kind == "article" and info.article_id:
+                found.setdefault(info.article_id, day)
+    return found
+
+
 def article_item(
     response: TextResponse,
     info: UrlInfo,
@@ -63,9 +86,10 @@ def article_item(
     summary: str | None,
     capture_id: int | None,
     fetched_at: str | None,
+    listing_date: str | None = None,
 ) -> Article:
-    """The Article item of an article page."""
-    extraction = extract(response.selector, response.url, profile)
+    """The Article item of an article page (`listing_date`: what the listing printed for it, ISO)."""
+    extraction = extract(response.selector, response.url, profile, listing_date=listing_date)
     return Article(
         id=info.article_id or "",
         url=info.url,
@@ -83,6 +107,8 @@ def article_item(
         problems=extraction.problems,
         capture_id=capture_id,
         fetched_at=fetched_at,
+        field_sources=extraction.field_sources,
+        profile_revision=extraction.profile_revision,
     )
 
 

@@ -7,12 +7,15 @@ fails with the file and key at fault, so a typo never reaches a crawl.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from parsel.csstranslator import HTMLTranslator
 
@@ -46,6 +49,12 @@ class ListingTemplate:
     link: str
     summary: str
     pager_links: str
+    date: str | None = None  # within an item: the date the listing prints for the entry
+    date_formats: tuple[str, ...] = ()  # the profile's [dates] formats and zone, to read it
+    zone: str = "UTC"
+
+
+DEFAULT_CLEANERS = {"title": "text", "published": "date", "author": "byline"}
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,13 @@ class ArticleTemplate:
     cleaners: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CLEANERS))
 
 
-DEFAULT_CLEANERS = {"title": "text", "published": "date", "author": "byline"}
+@dataclass(frozen=True)
+class DriftSettings:
+    """When a run's extraction counts as layout drift ([drift] in the profile)."""
+
+    threshold: float = 0.2  # share of degraded articles for a field above which the run raises the alarm
+    min_articles: int = 3  # fewer articles in a run than this never raise it
+    challenge_streak: int = 5  # challenge pages in a row that stop the run
 
 
 @dataclass(frozen=True)
@@ -79,6 +94,36 @@ class Profile:
     description: str = ""
     ref: str = ""  # what load_profile was given (a name or a path), to load it again elsewhere
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    drift: DriftSettings = field(default_factory=DriftSettings)
+    zone: str = "UTC"  # [dates] zone: where the portal's days begin (10-digit IDs are read in it)
+    _revisions: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def revision(self, template_name: str) -> str:
+        """A short hash of what a template extracts with: its selectors, cleaners, drop patterns and the
+        profile's date formats and zone; "fallback" for the generic fallback.
+
+        Stored with each article version, so after a profile fix the rows made by the old rules can be told
+        from the new ones. A change to another template leaves this one's revision alone.
+        """
+        if template_name == "fallback":
+            return "fallback"
+        if template_name not in self._revisions:
+            template = next((t for t in self.templates if t.name == template_name), None)
+            if template is None:
+                raise KeyError(f"{self.source}: no article template {template_name!r}")
+            self._revisions[template_name] = _revision(template, self.date_formats, self.zone)
+        return self._revisions[template_name]
+
+
+def _revision(template: ArticleTemplate, date_formats: tuple[str, ...], zone: str) -> str:
+    rules = {
+        **{name: getattr(template, name) for name in ARTICLE_SELECTORS},
+        "drop_patterns": [p.pattern for p in template.drop_patterns],
+        "cleaners": template.cleaners,
+        "date_formats": list(date_formats),
+        "zone": zone,
+    }
+    return hashlib.sha256(json.dumps(rules, sort_keys=True).encode("utf-8")).hexdigest()[:12]
 
 
 class _Reader:
@@ -142,15 +187,19 @@ def _url_patterns(r: _Reader, t: dict[str, Any]) -> UrlPatterns:
     )
 
 
-def _listing_template(r: _Reader, t: dict[str, Any], path: str) -> ListingTemplate:
+def _listing_template(r: _Reader, t: dict[str, Any], path: str, formats: tuple[str, ...], zone: str) -> ListingTemplate:
     keys = ("signature", "item", "link", "summary", "pager_links")
     values = {k: r.selector(t, k, f"{path}.{k}") for k in keys}
-    return ListingTemplate(name=r.get(t, "name", f"{path}.name", str), **values)
+    date = r.selector(t, "date", f"{path}.date") if "date" in t else None
+    name = r.get(t, "name", f"{path}.name", str)
+    return ListingTemplate(name=name, date=date, date_formats=formats, zone=zone, **values)
+
+
+ARTICLE_SELECTORS = ("signature", "title", "published", "body", "paragraph", "caption", "byline", "images")
 
 
 def _article_template(r: _Reader, t: dict[str, Any], path: str) -> ArticleTemplate:
-    keys = ("signature", "title", "published", "body", "paragraph", "caption", "byline", "images")
-    values = {k: r.selector(t, k, f"{path}.{k}") for k in keys}
+    values = {k: r.selector(t, k, f"{path}.{k}") for k in ARTICLE_SELECTORS}
     drops = r.regexes(t, "drop_patterns", f"{path}.drop_patterns", [])
     cleaners = {**DEFAULT_CLEANERS, **r.get(t, "cleaners", f"{path}.cleaners", dict, {})}
     for name, cleaner in cleaners.items():
@@ -164,21 +213,49 @@ def _article_template(r: _Reader, t: dict[str, Any], path: str) -> ArticleTempla
 def _tables(r: _Reader, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
     tables = r.get(data, key, key, list)
     if not tables or not all(isinstance(t, dict) for t in tables):
-        raise r.fail(key, "expected one or more [[%s]] tables" % key)
+        raise r.fail(key, f"expected one or more [[{key}]] tables")
     return tables
+
+
+def _drift(r: _Reader, data: dict[str, Any]) -> DriftSettings:
+    table = r.get(data, "drift", "drift", dict, {})
+    unknown = sorted(set(table) - set(DriftSettings.__dataclass_fields__))
+    if unknown:
+        raise r.fail(f"drift.{unknown[0]}", "unknown setting (settings: threshold, min_articles, challenge_streak)")
+    threshold = table.get("threshold", DriftSettings.threshold)
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+        raise r.fail("drift.threshold", f"expected a share from 0 to 1, got {threshold!r}")
+    counts = {}
+    for key in ("min_articles", "challenge_streak"):
+        value = r.get(table, key, f"drift.{key}", int, getattr(DriftSettings, key))
+        if isinstance(value, bool) or value < 1:
+            raise r.fail(f"drift.{key}", f"expected a whole number of 1 or more, got {value!r}")
+        counts[key] = value
+    return DriftSettings(threshold=float(threshold), **counts)
+
+
+def _zone(r: _Reader, dates: dict[str, Any]) -> str:
+    zone = r.get(dates, "zone", "dates.zone", str, "UTC")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise r.fail("dates.zone", f"unknown time zone {zone!r} (an IANA name such as 'Asia/Ho_Chi_Minh')") from None
+    return zone
 
 
 def parse_profile(data: dict[str, Any], source: str) -> Profile:
     """Build a validated Profile from a parsed TOML document."""
     r = _Reader(source)
+    dates = r.get(data, "dates", "dates", dict, {})
+    formats, zone = r.strings(dates, "formats", "dates.formats", ["%Y-%m-%d"]), _zone(r, dates)
     listing = [
-        _listing_template(r, t, f"listing_templates[{i}]") for i, t in enumerate(_tables(r, data, "listing_templates"))
+        _listing_template(r, t, f"listing_templates[{i}]", formats, zone)
+        for i, t in enumerate(_tables(r, data, "listing_templates"))
     ]
     templates = [_article_template(r, t, f"templates[{i}]") for i, t in enumerate(_tables(r, data, "templates"))]
     names = [t.name for t in templates]
     if len(set(names)) != len(names) or "fallback" in names:
         raise r.fail("templates", "template names must be unique and not 'fallback'")
-    dates = r.get(data, "dates", "dates", dict, {})
     return Profile(
         name=r.get(data, "name", "name", str),
         source=source,
@@ -188,8 +265,10 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         urls=_url_patterns(r, r.get(data, "urls", "urls", dict)),
         listing_templates=tuple(listing),
         templates=tuple(templates),
-        date_formats=r.strings(dates, "formats", "dates.formats", ["%Y-%m-%d"]),
+        date_formats=formats,
         raw=data,
+        drift=_drift(r, data),
+        zone=zone,
     )
 
 
