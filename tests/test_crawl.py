@@ -116,6 +116,9 @@ def test_unknown_layout_is_fallback_and_missing_fields_partial(tmp_path: Path, r
     assert len(got) == 25
     assert (got[ids[0]]["template"], got[ids[0]]["quality"]) == ("fallback", "fallback")
     assert len(got[ids[0]]["body"]) > 200
-    assert (got[ids[1]]["quality"], got[ids[1]]["published"]) == ("partial", None)
+    # no date on the page: the date its listing printed stands in, and says so (source, problem, quality)
+    truth = replica.article(ids[1]).published.isoformat()
+    assert (got[ids[1]]["quality"], got[ids[1]]["published"]) == ("partial", truth)
+    assert json.loads(got[ids[1]]["field_sources"])["published"] == "listing"
+    assert "published: the selector found nothing; taken from listing" in got[ids[1]]["problems"]
     assert (got[ids[2]]["quality"], got[ids[2]]["author"]) == ("partial", None)
-    assert "published: not found" in got[ids[1]]["problems"]

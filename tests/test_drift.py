@@ -62,3 +62,41 @@ def test_ten_new_articles_in_a_new_layout_after_a_clean_run_exit_3(tmp_path: Pat
     assert "layout drift:" in line and "10/10 new articles" in line
     assert "published" in line and "title" in line
     assert "10 new" in result.stdout
+
+
+def test_challenge_pages_are_never_catalogued(tmp_path: Path, replica_factory) -> None:
+    replica = replica_factory(articles=20, layout="legacy")
+    replica.set_drift("challenge", challenge_first=3, challenge_pattern=r"-t\d+\.html")  # three article pages
+    archive = tmp_path / "archive"
+    result = crawl(archive, replica.listing_url)
+    assert result.returncode == 1, result.stdout + result.stderr  # three pages still to fetch: the next run will
+    db = archive / "catalogue.db"
+    walled = rows(db, "SELECT url, article_id FROM captures WHERE url LIKE '%-t%.html' AND article_id IS NULL")
+    assert len(walled) == 3
+    assert len(rows(db, "SELECT id FROM articles")) == 25 - 3
+    replica.set_drift()
+    again = crawl(archive, replica.listing_url, extra=())
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert len(rows(db, "SELECT id FROM articles")) == 25
+
+
+@pytest.mark.parametrize("kind", ["incapsula", "cloudflare"])
+def test_five_challenges_in_a_row_stop_the_run_with_exit_4(tmp_path: Path, replica_factory, kind: str) -> None:
+    replica = replica_factory(articles=20, layout="legacy")
+    replica.set_drift("challenge", challenge_kind=kind, challenge_pattern=r"\.html")  # robots.txt answers
+    archive = tmp_path / "archive"
+    starts = [replica.listing_url, *(replica.article_url(a.id) for a in replica.articles()[:6])]
+    result = crawl(archive, *starts)
+    assert result.returncode == 4, result.stdout + result.stderr
+    lines = _stderr_lines(result)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"portal-crawler: blocked: 5 challenge pages in a row from 127.0.0.1:{replica.port}")
+    assert "the portal is refusing this crawler" in lines[0]
+    assert rows(archive / "catalogue.db", "SELECT id FROM articles") == []
+    assert _last_run(archive)["status"] == "blocked"
+    requests = sum(replica.counts().values())
+    assert requests <= 12  # it stopped, politely: no hammering at the wall
+    replica.set_drift()
+    again = crawl(archive, replica.listing_url, extra=())
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert len(rows(archive / "catalogue.db", "SELECT id FROM articles")) == 25

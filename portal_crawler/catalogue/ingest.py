@@ -14,14 +14,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from scrapy.http import TextResponse
+
 from portal_crawler.catalogue.store import Catalogue
 from portal_crawler.extraction.pages import article_item, listing_entries, listing_template, text_response
 from portal_crawler.extraction.profile import Profile
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
+from portal_crawler.extraction.walls import wall_kind
 from portal_crawler.warc.codings import DECODE_LIMIT, decode_entity
 from portal_crawler.warc.records import Headers, header
 
-Reading = Literal["article", "listing", "unchanged", "gone", "skip", "error"]
+Reading = Literal["article", "listing", "unchanged", "gone", "blocked", "skip", "error"]
+SNIFF = 1 << 16  # a wall's markers are in its first 64 KB
 ARTICLE_STATUSES = (200, 304, 404, 410)  # the statuses an article URL answers for; others are fetch faults
 
 
@@ -51,7 +55,13 @@ class PageReading:
 
 
 def read_page(
-    capture: PageCapture, info: UrlInfo, profile: Profile, rules: UrlRules, *, limit: int = DECODE_LIMIT
+    capture: PageCapture,
+    info: UrlInfo,
+    profile: Profile,
+    rules: UrlRules,
+    *,
+    listing_date: str | None = None,
+    limit: int = DECODE_LIMIT,
 ) -> PageReading:
     """Decode (never past `limit` bytes), parse and extract one listing or article capture."""
     if info.kind == "article" and capture.status in (304, 404, 410):
@@ -66,12 +76,34 @@ def read_page(
     response = text_response(capture.url, capture.status, capture.headers, body)
     if response is None:
         return _error(capture, info, f"not a text page: {capture.url}")
+    wall = wall_kind(capture.status, capture.headers, response.text[:SNIFF])
+    if wall is not None:  # archived as it came, never an article or a listing
+        problem = f"{capture.url} is a {wall} page, not the portal's: archived, not catalogued"
+        return PageReading("blocked", capture.capture_id, capture.fetched_at, info.article_id, problem=problem)
+    return _extract(response, capture, info, profile, rules, listing_date)
+
+
+def _extract(
+    response: TextResponse,
+    capture: PageCapture,
+    info: UrlInfo,
+    profile: Profile,
+    rules: UrlRules,
+    listing_date: str | None,
+) -> PageReading:
+    """A listing's summaries, or the article (when it is one worth keeping)."""
     if info.kind == "listing":
         entries = listing_entries(response, listing_template(profile, response), rules)
         summaries = {entry.article_id or "": summary for entry, summary in entries}
         return PageReading("listing", capture.capture_id, capture.fetched_at, summaries=summaries)
     article = article_item(
-        response, info, profile, summary=None, capture_id=capture.capture_id, fetched_at=capture.fetched_at
+        response,
+        info,
+        profile,
+        summary=None,
+        capture_id=capture.capture_id,
+        fetched_at=capture.fetched_at,
+        listing_date=listing_date,
     )
     if not article.keepable:
         return _error(capture, info, f"no title and no text in {capture.url}: not catalogued")
@@ -98,4 +130,6 @@ def record_page(catalogue: Catalogue, reading: PageReading, summary: str | None 
     if reading.kind == "gone" and reading.article_id:
         marked = catalogue.mark_gone(reading.article_id, reading.fetched_at, reading.capture_id)
         return "gone" if marked else "error"
-    return "error" if reading.kind == "error" else None
+    if reading.kind in ("error", "blocked"):
+        return reading.kind
+    return None

@@ -75,7 +75,7 @@ class ArchiveRun:
     def capture(self, request: Request, response: Response, info: UrlInfo | None) -> None:
         """One downloaded response, as the server sent it, with what the spider knew of its URL."""
         exchange = exchange_from_scrapy(request, response, utc_now())
-        self._send(Capture(exchange, info, request.meta.get("summary")))
+        self._send(Capture(exchange, info, request.meta.get("summary"), request.meta.get("listing_date")))
 
     def writer_failure(self) -> str:
         """Why the writer stopped: the one line it printed, or its exit code."""
@@ -88,10 +88,15 @@ class ArchiveRun:
         return reason or f"the archive writer stopped (exit {code})"
 
     def close(
-        self, status: str, stats: dict[str, int], walk_complete: bool, signals: dict[str, list[str]] | None = None
+        self,
+        status: str,
+        stats: dict[str, int],
+        walk_complete: bool,
+        signals: dict[str, list[str]] | None = None,
+        error: str | None = None,
     ) -> int:
         """Hand over the run's figures, wait until everything is written; the writer's exit code."""
-        self._pipe.send(frame(Close(status, stats, walk_complete, signals or {})))
+        self._pipe.send(frame(Close(status, stats, walk_complete, signals or {}, error)))
         self._pipe.close()
         with suppress(OSError):  # nothing is buffered there; a writer that died makes no difference
             _stdin(self.process).close()

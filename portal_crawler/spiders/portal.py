@@ -22,8 +22,10 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from portal_crawler.crawl.archive_run import ArchiveRun
+from portal_crawler.crawl.blocking import BlockWatch
 from portal_crawler.crawl.walk import ListingWalk
 from portal_crawler.extraction.pages import (
+    listing_dates,
     listing_entries,
     listing_template,
     requisite_urls,
@@ -65,6 +67,8 @@ class PortalSpider(scrapy.Spider):
         self.catch_up = False
         self._swept = False
         self.seen_ids: set[str] = set()
+        self.blocks = BlockWatch(self.profile.drift.challenge_streak)
+        self.blocked: str | None = None  # the stop line once the portal refuses the crawler
         self.walk = ListingWalk(self.rules, max_pages=self.max_pages, page_limit=None)  # from_crawler sets it
         self.failed: list[str] = []
         self._requisites_seen: set[str] = set()
@@ -126,6 +130,9 @@ class PortalSpider(scrapy.Spider):
 
     def failed_request(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on errback failures
+        answered = getattr(failure.value, "response", None)  # an HttpError (403, 429...) carries its response
+        if answered is not None and self.refused(answered):
+            return
         if failure.check(OutOfScope):
             self.logger.warning("not followed: %s", failure.getErrorMessage())
             return
@@ -133,12 +140,31 @@ class PortalSpider(scrapy.Spider):
         self.logger.error("failed %s: %s", request.url, failure.getErrorMessage())
 
     # -- listings ----------------------------------------------------------
+    def refused(self, response: Response) -> bool:
+        """Whether this answer is a wall (a challenge, an empty shell) rather than the portal's page.
+
+        A wall is archived but not read; a run of them (the profile's
+        `challenge_streak`) stops the run, politely, with one line.
+        """
+        if self.blocked is not None:
+            return True
+        line = self.blocks.see(response)
+        if line is None:
+            if self.blocks.walled and self.rules.classify(response.url).kind != "article":
+                self.failed.append(response.url)  # articles are counted by the writer; this page is retried next run
+            return self.blocks.walled
+        self.blocked = line
+        self.logger.error("%s: stopping the run", line)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="blocked"))
+        return True
+
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        if not isinstance(response, TextResponse):
+        if self.refused(response) or not isinstance(response, TextResponse):
             return
         template = listing_template(self.profile, response)
         self.walk.read(response, template)
         entries = list(listing_entries(response, template, self.rules))
+        dates = listing_dates(response, template, self.rules)
         yield from self._requisites(response)
         ids = [info.article_id for info, _ in entries if info.article_id]
         news = self.walk.brings_news(response.url, ids)
@@ -146,7 +172,7 @@ class PortalSpider(scrapy.Spider):
         recheck = self._recheck(ids)
         for info, summary in entries:
             if info.article_id not in known:
-                request = self._request(info, {"summary": summary})
+                request = self._request(info, {"summary": summary, "listing_date": dates.get(info.article_id or "")})
             elif info.article_id in recheck:
                 request = self._conditional(info, summary, recheck[info.article_id])
             else:
@@ -211,7 +237,7 @@ class PortalSpider(scrapy.Spider):
 
         A 304 or 404/410 is the writer's to judge too (unchanged, or gone).
         """
-        if response.status == 200 and isinstance(response, TextResponse):
+        if not self.refused(response) and response.status == 200 and isinstance(response, TextResponse):
             yield from self._requisites(response)
 
     def _requisites(self, response: TextResponse) -> Iterator[scrapy.Request]:
@@ -230,8 +256,8 @@ class PortalSpider(scrapy.Spider):
                     yield request
 
     def parse_requisite(self, response: Response) -> None:
-        """Requisites are archived by the capture extension; nothing to parse."""
-        return None
+        """Requisites are archived by the capture extension; only a challenge in their place matters."""
+        self.refused(response)
 
     def closed(self, reason: str) -> None:
         if self.archive is None:
@@ -247,6 +273,6 @@ class PortalSpider(scrapy.Spider):
         if reason == "blocked":
             status = "blocked"
         walk_complete = status == "ok" and not self.walk.stopped_early
-        code = self.archive.close(status, counts, walk_complete, dict(self.walk.signals))
+        code = self.archive.close(status, counts, walk_complete, dict(self.walk.signals), self.blocked)
         if code != 0:
             self.logger.error("the archive writer exited with %s", code)

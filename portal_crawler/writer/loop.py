@@ -54,7 +54,7 @@ def _loop(stream: BinaryIO, session: ArchiveSession, config: WriterConfig) -> in
             session.close("interrupted", {}, walk_complete=False)
             return EXIT_CRAWL_GONE
         if isinstance(message, Close):
-            session.close(message.status, message.stats, message.walk_complete, message.signals)
+            session.close(message.status, message.stats, message.walk_complete, message.signals, message.error)
             return EXIT_DONE
         if isinstance(message, Capture):
             session.capture(message)

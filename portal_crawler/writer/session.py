@@ -76,7 +76,7 @@ class ArchiveSession:
                 capture_id,
                 iso_seconds(exchange.fetched_at),
             )
-            reading = read_page(page, info, self.profile, self.rules)
+            reading = read_page(page, info, self.profile, self.rules, listing_date=message.listing_date)
             outcome = record_page(self.catalogue, reading, message.summary)
             if outcome in ("new", "updated") and reading.article is not None:
                 self.quality.add(reading.article)
@@ -111,6 +111,10 @@ class ArchiveSession:
         if outcome == "error":
             self.counts["errors"] += 1
             logger.error("%s", problem)
+        elif outcome == "blocked":  # not catalogued: an error, so the next run asks for the page again
+            self.counts["blocked"] += 1
+            self.counts["errors"] += 1
+            logger.warning("%s", problem)
         elif outcome == "gone":
             self.counts["articles_gone"] += 1
         elif outcome is not None:
@@ -129,7 +133,12 @@ class ArchiveSession:
         self._pending, self._last_commit = 0, time.monotonic()
 
     def close(
-        self, status: str, stats: dict[str, int], walk_complete: bool, signals: dict[str, list[str]] | None = None
+        self,
+        status: str,
+        stats: dict[str, int],
+        walk_complete: bool,
+        signals: dict[str, list[str]] | None = None,
+        error: str | None = None,
     ) -> None:
         self.flush()
         self.writer.close()
@@ -142,7 +151,7 @@ class ArchiveSession:
         if found:
             logger.warning("%s", alarm_line(found))
         self.catalogue.record_run_quality(self.config.run_id, self.quality.as_json(), found)
-        self.catalogue.finish_run(self.config.run_id, status, counts)
+        self.catalogue.finish_run(self.config.run_id, status, counts, error)
         self.catalogue.close()
 
     def _drift_rule(self) -> DriftRule:

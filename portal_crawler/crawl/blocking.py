@@ -1,0 +1,45 @@
+"""Noticing that the portal refuses the crawler: bot-wall challenges and empty app shells in a row.
+
+Every response the spider sees is checked with `extraction.walls.wall_kind`
+(cheap substring checks). Challenge and shell pages are archived as they came
+(the writer never catalogues them as articles); after `streak` of them in a
+row the run stops politely, says so in one line, and exits 4. No attempt is
+made to get past a challenge.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from scrapy.http import Response, TextResponse
+
+from portal_crawler.crawl.capture import header_list
+from portal_crawler.extraction.walls import wall_kind
+
+SNIFF = 1 << 16  # the markers are in the first 64 KB of a challenge page
+
+
+class BlockWatch:
+    """Counts challenge pages in a row; the stop line once there are `streak` of them."""
+
+    def __init__(self, streak: int) -> None:
+        self.streak = streak
+        self.in_a_row = 0
+        self.kinds: list[str] = []
+        self.walled = False  # whether the last response seen was a wall
+
+    def see(self, response: Response) -> str | None:
+        """One response: None while the portal answers, the one-line reason when the run must stop."""
+        text = response.text[:SNIFF] if isinstance(response, TextResponse) else ""
+        kind = wall_kind(response.status, header_list(response.headers), text) if text else None
+        self.walled = kind is not None
+        if kind is None:
+            self.in_a_row, self.kinds = 0, []
+            return None
+        self.in_a_row += 1
+        self.kinds.append(kind)
+        if self.in_a_row < self.streak:
+            return None
+        host = urlsplit(response.url).netloc
+        what = "challenge pages" if any(k != "shell" for k in self.kinds) else "empty app shells"
+        return f"blocked: {self.in_a_row} {what} in a row from {host}; the portal is refusing this crawler"
