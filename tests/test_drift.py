@@ -6,13 +6,19 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import crawl, rows
+from helpers import crawl, fold, rows
 
 pytestmark = pytest.mark.slow
 
 
 def _stderr_lines(result) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.strip()]
+
+
+def _author(byline: str | None) -> str:
+    """The replica's byline as the catalogue keeps an author: no leading "By"."""
+    text = fold(byline)
+    return text[3:] if text.lower().startswith("by ") else text
 
 
 def _last_run(archive: Path) -> dict:
@@ -100,3 +106,42 @@ def test_five_challenges_in_a_row_stop_the_run_with_exit_4(tmp_path: Path, repli
     again = crawl(archive, replica.listing_url, extra=())
     assert again.returncode == 0, again.stdout + again.stderr
     assert len(rows(archive / "catalogue.db", "SELECT id FROM articles")) == 25
+
+
+EXPECTED_EXIT = {"time": 3, "byline": 3, "wrapped": 3, "nobanner": 0, "neutral": 3, "renamed": 3, "redesign": 3}
+
+
+@pytest.mark.parametrize("variant", sorted(EXPECTED_EXIT))
+def test_every_drift_variant_is_named_and_dates_and_authors_stay_right(
+    tmp_path: Path, replica_factory, variant: str
+) -> None:
+    replica = replica_factory(articles=26, layout="legacy", drift=variant)
+    archive = tmp_path / "archive"
+    result = crawl(archive, replica.listing_url)
+    assert result.returncode == EXPECTED_EXIT[variant], result.stdout + result.stderr
+    run = _last_run(archive)
+    fields = json.loads(run["quality"])["fields"]
+    degraded = {name: counts["degraded"] for name, counts in fields.items() if counts["degraded"]}
+    truth = {a.id: a for a in replica.articles()}
+    if result.returncode == 0:  # exit 0 only when every field still came from the profile's selectors
+        no_byline = sum(a.byline is None for a in truth.values())  # the page has none: nothing to select
+        assert degraded in ({}, {"author": no_byline}) and _stderr_lines(result) == []
+    else:
+        line = _stderr_lines(result)[0]
+        assert line.startswith("portal-crawler: layout drift: ") and any(name in line for name in degraded)
+    got = {r["id"]: r for r in rows(archive / "catalogue.db", "SELECT id, published, author FROM articles")}
+    assert set(got) == set(truth)  # the walk goes on without a listing template (next page by number)
+    dates = sum(got[i]["published"] == truth[i].published.isoformat() for i in got)
+    assert dates >= 0.95 * len(truth), f"{dates}/{len(truth)} dates right"
+    if variant in ("byline", "time", "neutral"):
+        authors = sum(fold(got[i]["author"]) == _author(truth[i].byline) for i in got)
+        assert authors >= 0.95 * len(truth), f"{authors}/{len(truth)} authors right"
+
+
+def test_app_shells_in_a_row_stop_the_run_with_exit_4(tmp_path: Path, replica_factory) -> None:
+    replica = replica_factory(articles=20, layout="current", drift="shell")
+    archive = tmp_path / "archive"
+    result = crawl(archive, replica.listing_url)
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "blocked: 5 empty app shells in a row" in _stderr_lines(result)[0]
+    assert rows(archive / "catalogue.db", "SELECT id FROM articles") == []

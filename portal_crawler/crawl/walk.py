@@ -69,7 +69,7 @@ class ListingWalk:
                 "listing walk stops at %s: PORTAL_MAX_LISTING_PAGES (%d) pages read", response.url, self.pages
             )
             return []
-        if not full:
+        if not full or template is None:  # without a template's pager links, the next page by number
             current = self.rules.classify(response.url)
             candidates = [self.rules.classify(self.rules.listing_page(response.url, (current.page or 1) + 1))]
         else:
