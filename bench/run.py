@@ -23,6 +23,7 @@ Prints a table and writes bench/results/latest.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -48,7 +49,7 @@ PY = sys.executable
 SEED = 1
 LAYOUT = "legacy"
 
-FULL = {
+FULL: dict[str, Any] = {
     "crawl_articles": 10_000,
     "crawl_pairs": 2,
     "reindex_pairs": 1,
@@ -56,7 +57,7 @@ FULL = {
     "search": {},
     "budget_s": 19.5 * 60,
 }
-QUICK = {
+QUICK: dict[str, Any] = {
     "crawl_articles": 500,
     "crawl_pairs": 1,
     "reindex_pairs": 1,
@@ -116,7 +117,8 @@ class LoadWatch:
         self.foreign_s = max(0.0, busy - ours - child_cpu_s)
         if self.foreign_s > max(1.0, 0.05 * wall):
             FOREIGN.append(
-                f"{what}: CPU used outside this bench (other processes, or kernel work such as writeback) was {self.foreign_s:.1f} s during its "
+                f"{what}: CPU used outside this bench (other processes, or kernel work such as writeback)"
+                f" was {self.foreign_s:.1f} s during its "
                 f"{wall:.0f} s: the figure may be disturbed"
             )
             log(f"  warning: {FOREIGN[-1]}")
@@ -281,7 +283,7 @@ class ReplicaProcess:
             paths.append(article["url"])
             if i % 3 == 0:
                 paths.append(f"/news-and-events.html?Page={1 + i % max(pages, 1)}")
-        host, port = urlsplit(self.base_url).hostname, urlsplit(self.base_url).port
+        host, port = urlsplit(self.base_url).hostname or "127.0.0.1", urlsplit(self.base_url).port
         done = [0] * clients
         stop_at = time.monotonic() + seconds
 
@@ -486,7 +488,7 @@ def bench_memory(replicas: dict[int, ReplicaProcess], work: Path) -> dict[str, A
         }
 
     with ThreadPoolExecutor(len(replicas)) as pool:
-        by_size = dict(zip(replicas, pool.map(one, replicas)))
+        by_size = dict(zip(replicas, pool.map(one, replicas), strict=True))
     return {
         "rss_mb_2k": by_size.get(2000, {}).get("rss_mb"),
         "rss_mb_20k": by_size.get(20000, {}).get("rss_mb"),
@@ -557,10 +559,8 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     for package in ("scrapy", "twisted", "warcio", "fastwarc", "lxml", "parsel", "sqlite-utils", "portal-crawler"):
-        try:
+        with contextlib.suppress(PackageNotFoundError):
             info.setdefault("versions", {})[package] = version(package)
-        except PackageNotFoundError:
-            pass
     import sqlite3
 
     info.setdefault("versions", {})["sqlite"] = sqlite3.sqlite_version
@@ -742,7 +742,8 @@ def main(argv: list[str] | None = None) -> int:
     for note in results["notes"]:
         print(f"note: {note}")
     print(
-        f"\n{results['total_s']:.0f} s in all; written to {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}"
+        f"\n{results['total_s']:.0f} s in all; written to "
+        f"{args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}"
     )
     return 0
 
