@@ -12,6 +12,8 @@ from helpers import compare, crawl, rows, run_cli, warc_check
 
 from portal_crawler.warc.reader import read_record
 
+pytestmark = pytest.mark.slow  # crawls of the replica in subprocesses
+
 
 @pytest.fixture(scope="module")
 def rotated(tmp_path_factory: pytest.TempPathFactory):

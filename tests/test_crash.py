@@ -14,6 +14,8 @@ from helpers import crawl, rows, run_cli, wait_unlocked
 
 from portal_crawler.warc.reader import read_record
 
+pytestmark = pytest.mark.slow  # crawls of the replica in subprocesses
+
 MOMENTS = 10
 
 

@@ -13,6 +13,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 from portal_crawler.replica import Replica, ReplicaConfig
 
+pytestmark = pytest.mark.slow  # crawls of the replica in subprocesses
+
 
 @pytest.fixture(scope="module")
 def big_crawl(tmp_path_factory: pytest.TempPathFactory):

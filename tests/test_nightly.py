@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 from helpers import crawl, rows, run_cli, wait_unlocked
 
+pytestmark = pytest.mark.slow  # crawls of the replica in subprocesses
+
 INCREMENTAL: tuple[str, ...] = ()
 
 

@@ -320,6 +320,7 @@ def test_reindex_of_nothing_but_garbage_is_one_line_and_keeps_the_catalogue(tmp_
     assert not list(tmp_path.glob("catalogue.db.reindex*"))
 
 
+@pytest.mark.slow
 def test_reindex_refuses_while_another_sqlite_writer_holds_the_catalogue(portal, tmp_path: Path) -> None:
     archive = write_archive(tmp_path, [served(portal, LISTING)])
     Catalogue(archive / "catalogue.db").close()
@@ -336,6 +337,7 @@ def test_reindex_refuses_while_another_sqlite_writer_holds_the_catalogue(portal,
     assert not list(archive.glob("catalogue.db.*"))
 
 
+@pytest.mark.slow
 def test_a_writer_that_arrives_during_the_build_stops_the_swap(portal, tmp_path: Path, monkeypatch) -> None:
     archive = write_archive(tmp_path, [served(portal, LISTING)])
     Catalogue(archive / "catalogue.db").close()

@@ -30,6 +30,8 @@ from portal_crawler.upkeep.replay import (
 from portal_crawler.warc.records import Exchange, PriorCapture, RecordPointer
 from portal_crawler.warc.writer import WarcWriter
 
+pytestmark = pytest.mark.slow  # crawls of the replica in subprocesses
+
 T0 = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=UTC)
 T1, T2 = T0 + timedelta(days=1), T0 + timedelta(days=2)
 TS0, TS1, TS2 = "20261123120000", "20261124120000", "20261125120000"
