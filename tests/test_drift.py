@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import crawl, fold, rows
+from helpers import crawl, fold, rows, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -68,6 +68,11 @@ def test_ten_new_articles_in_a_new_layout_after_a_clean_run_exit_3(tmp_path: Pat
     assert "layout drift:" in line and "10/10 new articles" in line
     assert "published" in line and "title" in line
     assert "10 new" in result.stdout
+    stats = run_cli("stats", "--archive", str(archive))
+    assert stats.returncode == 0 and "drift: run 2" in stats.stdout and "quality of run 2: 0 ok" in stats.stdout
+    figures = json.loads(run_cli("stats", "--archive", str(archive), "--json").stdout)
+    assert figures["runs"]["drifted"][0]["id"] == 2
+    assert figures["runs"]["last"]["quality"]["fields"]["published"]["degraded"] == 10
 
 
 def test_challenge_pages_are_never_catalogued(tmp_path: Path, replica_factory) -> None:

@@ -6,6 +6,7 @@ for a terminal of a given width, with bars of Unicode eighth blocks.
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -122,13 +123,27 @@ def find_gaps(per_month: dict[str, int]) -> list[Gap]:
 def _runs(catalogue: Catalogue) -> dict[str, Any]:
     conn = catalogue.conn
     by_status = dict(conn.execute("SELECT status, count(*) FROM runs GROUP BY status ORDER BY 2 DESC"))
+    has_quality = "quality" in {r[1] for r in conn.execute("PRAGMA table_info(runs)")}  # an older, read-only file
+    extra = ", quality, alarms" if has_quality else ""
     cursor = conn.execute(
         "SELECT id, started, finished, status, mode, requests, responses, articles_new,"
-        " articles_updated, articles_unchanged, errors, warc_bytes FROM runs ORDER BY id DESC LIMIT 1"
+        f" articles_updated, articles_unchanged, errors, warc_bytes{extra} FROM runs ORDER BY id DESC LIMIT 1"
     )
     row = cursor.fetchone()
     last = dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
-    return {"count": sum(by_status.values()), "by_status": by_status, "last": last}
+    if last is not None:
+        last["quality"] = json.loads(last.get("quality") or "{}")
+        last["alarms"] = json.loads(last.get("alarms") or "[]")
+    drifted = _drifted(catalogue) if has_quality else []
+    return {"count": sum(by_status.values()), "by_status": by_status, "last": last, "drifted": drifted}
+
+
+def _drifted(catalogue: Catalogue, limit: int = 5) -> list[dict[str, Any]]:
+    """The latest runs whose drift alarm went off, with what drifted."""
+    cursor = catalogue.conn.execute(
+        "SELECT id, started, alarms FROM runs WHERE alarms IS NOT NULL ORDER BY id DESC LIMIT ?", (limit,)
+    )
+    return [{"id": i, "started": s, "alarms": json.loads(a)} for i, s, a in cursor]
 
 
 def _failures(catalogue: Catalogue, limit: int = 5) -> list[dict[str, Any]]:
@@ -213,6 +228,10 @@ def _run_lines(stats: Stats) -> list[str]:
             f" {last['requests']} requests, {last['articles_new']} new, {last['articles_updated']} updated,"
             f" {last['articles_unchanged']} unchanged, {last['errors']} errors"
         )
+    if last and last.get("quality"):
+        lines.append(f"  quality of run {last['id']}: {_quality_line(last['quality'])}")
+    for run in runs.get("drifted", []):
+        lines.append(f"  drift: run {run['id']}, started {run['started']}: {'; '.join(run['alarms'])}")
     for failure in stats.failures:
         summary = f": {failure['error_summary']}" if failure.get("error_summary") else ""
         lines.append(
@@ -220,3 +239,15 @@ def _run_lines(stats: Stats) -> list[str]:
             f" {failure['errors']} errors{summary}"
         )
     return lines
+
+
+def _quality_line(quality: dict[str, Any]) -> str:
+    """`10 ok, 1 partial, 1 fallback; not from the selector: published 2 (htmldate 2)`."""
+    made = quality.get("articles") or {}
+    line = ", ".join(f"{made.get(q, 0)} {q}" for q in ("ok", "partial", "fallback"))
+    degraded = []
+    for name, counts in (quality.get("fields") or {}).items():
+        if counts.get("degraded"):
+            sources = ", ".join(f"{k} {v}" for k, v in counts["sources"].items() if k != "selector")
+            degraded.append(f"{name} {counts['degraded']} ({sources})")
+    return line + ("; not from the selector: " + ", ".join(degraded) if degraded else "")
