@@ -17,7 +17,7 @@ class WarcCaptureExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureExtension:
-        if not crawler.settings.getbool("PORTAL_ARCHIVE_ENABLED", True):
+        if not crawler.settings.getbool("PORTAL_ARCHIVE_ENABLED"):
             raise NotConfigured("archiving disabled")
         return cls(crawler)
 

@@ -62,6 +62,7 @@ EXTENSIONS = {
 # portal_crawler.crawl.progress.ProgressLine is added by `portal-crawler crawl` when stderr is a terminal.
 # No ITEM_PIPELINES: the article stages (extract, validate, version, catalogue) run in the
 # writer process from each capture (portal_crawler/writer/session.py).
+PORTAL_ARCHIVE_ENABLED = True  # False: crawl without archiving (scrapy check, the bare benchmark)
 PORTAL_ARCHIVE_DIR = "archive"
 PORTAL_PROFILE = "mps"
 PORTAL_WARC_MAX_SIZE = 1_000_000_000

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from portal_crawler.core.paths import ArchivePaths
 from portal_crawler.crawl.run import CrawlOptions, run_crawl
 from portal_crawler.replica import Replica, ReplicaConfig
 
@@ -19,7 +20,7 @@ def run_demo(archive: Path, articles: int = 200) -> int:
         result = run_crawl(CrawlOptions(archive=archive, start_urls=[replica.listing_url], full=True, fast=True))
     click.echo(result.summary())
     click.echo(f"archive: {archive.resolve()} (warc/, catalogue.db, logs/)")
-    for row in _samples(archive / "catalogue.db"):
+    for row in _samples(ArchivePaths(archive).catalogue):
         click.echo(_render(row))
     return result.exit_code
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import click
 
 from portal_crawler.core.errors import UsageProblem
+from portal_crawler.core.paths import ArchivePaths
 
 if TYPE_CHECKING:
     from portal_crawler.catalogue import Catalogue
@@ -134,4 +135,4 @@ def ensure_archive(archive: Path) -> Path:
 def open_catalogue(archive: Path) -> Catalogue:
     from portal_crawler.catalogue import Catalogue
 
-    return Catalogue.reader(existing_archive(archive) / "catalogue.db")
+    return Catalogue.reader(ArchivePaths(existing_archive(archive)).catalogue)

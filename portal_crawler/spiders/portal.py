@@ -79,7 +79,7 @@ class PortalSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.walk.page_limit = settings.getint("PORTAL_MAX_LISTING_PAGES")
-        if settings.getbool("PORTAL_ARCHIVE_ENABLED", True):
+        if settings.getbool("PORTAL_ARCHIVE_ENABLED"):
             mode = "full" if spider.full else "incremental"
             spider.archive = ArchiveRun.open(
                 settings, spider.profile.ref or spider.profile.name, mode, tuple(sorted(spider.rules.hosts))

@@ -26,6 +26,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from portal_crawler import __version__
+from portal_crawler.core.times import warc_date, warc_file_stamp
 from portal_crawler.warc.records import (
     IDENTICAL_PAYLOAD,
     SERVER_NOT_MODIFIED,
@@ -45,13 +46,6 @@ class WireHeaders(StatusAndHeaders):
 
     def compute_headers_buffer(self, header_filter: object = None) -> None:
         self.headers_buff = self.to_str(header_filter).encode("latin-1") + b"\r\n"
-
-
-def warc_date(moment: datetime) -> str:
-    """WARC-Date with microsecond precision, always six digits (WARC/1.1)."""
-    if moment.tzinfo is None:
-        raise ValueError(f"fetch time {moment} has no time zone: give an aware UTC datetime")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def stored_headers(headers: Headers, entity_length: int) -> Headers:
@@ -212,7 +206,7 @@ class WarcWriter:
             return
         opened_at = self._clock()
         self.directory.mkdir(parents=True, exist_ok=True)
-        stamp = opened_at.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
+        stamp = warc_file_stamp(opened_at)
         while True:
             name = f"{self.prefix}-{stamp}-{self._serial:05d}-{self.host}.warc.gz"
             self._serial += 1
