@@ -70,6 +70,13 @@ PORTAL_COMMIT_EVERY = 200  # catalogue rows per transaction (WARC synced before 
 PORTAL_COMMIT_SECONDS = 2.0
 PORTAL_MAX_LISTING_PAGES = 10_000  # a walk never reads more listing pages than this (logged when it stops)
 
+# `scrapy check portal`: @portal_url, @listing_template, @article_fields (spiders/contracts.py)
+SPIDER_CONTRACTS = {
+    "portal_crawler.spiders.contracts.PortalUrlContract": 10,
+    "portal_crawler.spiders.contracts.ListingTemplateContract": 20,
+    "portal_crawler.spiders.contracts.ArticleFieldsContract": 21,
+}
+
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -117,6 +117,15 @@ DEMO = [
     c("demo", "--archive", "{missing}", "--articles", BIG, says="--articles"),
     c("demo", "--archive", "{missing}", "--bogus", says="No such option"),
 ]
+PROBE = [
+    c("probe", says="Missing argument 'URL [URL...]'"),
+    c("probe", "not a url", says="absolute http(s) URL"),
+    c("probe", "http://user:pw@127.0.0.1:9/", says="user name or password"),
+    c("probe", "http://127.0.0.1:99999/", says="Port out of range"),
+    c("probe", NOWHERE, "--articles", "-1", says="--articles"),
+    c("probe", NOWHERE, "--profile", "nosuchportal", says="no such profile"),
+    c("probe", NOWHERE, code=1, says=f"{NOWHERE}: cannot fetch: connection refused", process=True),
+]
 SHOW = [
     c("show", "t0", "--archive", "{archive}", says="no article 't0'", uses="archive"),
     c("show", "t0", "--archive", "{archive}", says="no article 't0'", uses="archive", process=True),
@@ -256,7 +265,7 @@ BROWSE = [
     c("browse", "--port", "{busy_port}", "--archive", "{archive}", says="pick another --port", uses="archive"),
     c("browse", "--archive", "{not_sqlite}", says="not a usable SQLite catalogue"),
 ]
-CASES = [*CRAWL, *REPLICA, *DEMO, *SHOW, *VERIFY, *REINDEX, *REPLAY, *SEARCH, *EXPORT, *STATS, *BROWSE]
+CASES = [*CRAWL, *REPLICA, *DEMO, *PROBE, *SHOW, *VERIFY, *REINDEX, *REPLAY, *SEARCH, *EXPORT, *STATS, *BROWSE]
 
 
 # -- the places the argv refer to ---------------------------------------------

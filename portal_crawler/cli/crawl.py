@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from portal_crawler.cli.errors import PortalCommand
+from portal_crawler.cli.errors import PortalCommand, say
 from portal_crawler.cli.options import (
     MAX_RECHECK_DAYS,
     MAX_WARC_SIZE,
@@ -167,4 +169,51 @@ def demo(archive: Path, articles: int) -> None:
     sys.exit(run_demo(ensure_archive(archive), articles))
 
 
-COMMANDS = (crawl, replica, demo)
+PROBE_EXITS = (EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_DRIFT, EXIT_BLOCKED)
+MAX_PROBE_ARTICLES = 100
+
+
+@click.command(cls=PortalCommand, exit_codes=PROBE_EXITS)
+@click.argument("urls", nargs=-1, required=True, type=StartUrl(), metavar="URL [URL...]")
+@click.option(
+    "--articles",
+    type=count(0, MAX_PROBE_ARTICLES),
+    default=3,
+    show_default=True,
+    help="Also probe the first K articles of each listing page.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the reports as one JSON list of pages.")
+@click.option("--profile", type=TEXT, default="mps", show_default=True, help="Site profile name or TOML path.")
+@click.option("--fast", is_flag=True, envvar="PORTAL_FAST", help="No delay between requests (replica on loopback).")
+def probe(urls: tuple[str, ...], articles: int, as_json: bool, profile: str, fast: bool) -> None:
+    """Fetch listing or article pages politely and show what the profile makes of them; writes nothing.
+
+    Per page: its status, kind, wall, the template that matched (or none: fallback), for a listing its
+    entries, dates and unknown links, for an article each field with its source (the selector, or
+    which fallback), the problems and a verdict (ok, drift, blocked, failed, disallowed). Run it on the
+    URL a drift alarm names; after fixing the profile, probe again, then `reindex`. Exit 0 when every
+    page is ok, 4 when any page is a wall, else 3 when any page drifted, else 1 when one was not fetched.
+
+    Example: portal-crawler probe https://en.mps.gov.vn/news.html --articles 3
+    """
+    from portal_crawler.crawl.fetcher import Politeness
+    from portal_crawler.crawl.probe import exit_code, problem_lines
+    from portal_crawler.crawl.probe import probe as run_probe
+    from portal_crawler.crawl.probe_text import render
+    from portal_crawler.extraction.profile import load_profile
+
+    site = load_profile(profile)
+    reports = run_probe(urls, site, articles=articles, politeness=Politeness.from_settings(fast=fast))
+    if as_json:
+        click.echo(json.dumps([r.as_json() for r in reports], ensure_ascii=False, indent=2))
+    else:
+        click.echo(render(reports, shutil.get_terminal_size((100, 24)).columns))
+    lines, code = problem_lines(reports, site), exit_code(reports)
+    for line in lines[:-1]:
+        say(line)
+    if lines:
+        raise RunOutcome(lines[-1], code)
+    sys.exit(code)
+
+
+COMMANDS = (crawl, replica, demo, probe)

@@ -4,6 +4,9 @@
 the project root; `portal-crawler crawl` runs the same spider. Listing URLs are
 canonicalised (last Page value wins) and article URLs by ID, so neither the
 pager trap nor slug/host/tracking variants can grow the frontier.
+
+`scrapy check portal` runs the callbacks' contracts against a replica and
+archives nothing (`spiders/contracts.py`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from portal_crawler.extraction.pages import (
 from portal_crawler.extraction.profile import Profile, load_profile
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
 from portal_crawler.middlewares import OutOfScope
+from portal_crawler.spiders import contracts
 
 PRIORITY = {"requisite": 30, "article": 20, "listing": 0}
 _TRUE = {"1", "true", "yes", "on"}
@@ -60,7 +64,7 @@ class PortalSpider(scrapy.Spider):
         self.start_urls = [u for s in urls for u in s.split(",") if u] or list(self.profile.start_urls)
         self.full = _flag(full)
         self.max_pages = int(max_pages) if max_pages not in (None, "") else None
-        extra_hosts = tuple(urlsplit(u).netloc.lower() for u in self.start_urls)
+        extra_hosts = (*(urlsplit(u).netloc.lower() for u in self.start_urls), *contracts.check_hosts())
         self.rules = UrlRules(self.profile, extra_hosts)
         self.allowed_domains = sorted({host.rsplit(":", 1)[0] for host in self.rules.hosts})
         self.recheck_days = int(recheck_days) if recheck_days not in (None, "") else None
@@ -79,7 +83,7 @@ class PortalSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.walk.page_limit = settings.getint("PORTAL_MAX_LISTING_PAGES")
-        if settings.getbool("PORTAL_ARCHIVE_ENABLED"):
+        if settings.getbool("PORTAL_ARCHIVE_ENABLED") and not contracts.checking():
             mode = "full" if spider.full else "incremental"
             spider.archive = ArchiveRun.open(
                 settings, spider.profile.ref or spider.profile.name, mode, tuple(sorted(spider.rules.hosts))
@@ -159,6 +163,13 @@ class PortalSpider(scrapy.Spider):
         return True
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        """A listing page: its new articles, its requisites and the next page.
+
+        @portal_url /news-and-events.html
+        @listing_template
+        @returns items 0 0
+        @returns requests 11
+        """
         if self.refused(response) or not isinstance(response, TextResponse):
             return
         template = listing_template(self.profile, response)
@@ -236,6 +247,11 @@ class PortalSpider(scrapy.Spider):
         """The writer process catalogues the page from its capture; here only its requisites are queued.
 
         A 304 or 404/410 is the writer's to judge too (unchanged, or gone).
+
+        @portal_url /news-events/communal-police-force-be-peoples-firm-support-t9402.html
+        @article_fields title published author paragraphs captions images
+        @returns items 0 0
+        @returns requests 4
         """
         if not self.refused(response) and response.status == 200 and isinstance(response, TextResponse):
             yield from self._requisites(response)
@@ -256,7 +272,12 @@ class PortalSpider(scrapy.Spider):
                     yield request
 
     def parse_requisite(self, response: Response) -> None:
-        """Requisites are archived by the capture extension; only a challenge in their place matters."""
+        """Requisites are archived by the capture extension; only a challenge in their place matters.
+
+        @portal_url /css/style.css
+        @returns items 0 0
+        @returns requests 0 0
+        """
         self.refused(response)
 
     def closed(self, reason: str) -> None:
