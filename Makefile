@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARCHIVE ?= archive
 
-.PHONY: install demo crawl test test-fast lint bench bench-quick clean
+.PHONY: install demo crawl test test-fast lint bench bench-quick kill-campaign clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench.run --quick
+
+kill-campaign: $(STAMP)
+	$(BIN)/python -m bench.kill_campaign
 
 clean:
 	rm -rf $(VENV) *.egg-info
