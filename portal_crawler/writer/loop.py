@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import select
 import sys
 from typing import BinaryIO
@@ -79,4 +80,12 @@ def _fail(session: ArchiveSession | None, cause: str) -> int:
 
 def main() -> None:
     with open(sys.stdin.fileno(), "rb", buffering=0, closefd=False) as stream:  # unbuffered: select() sees all
-        sys.exit(serve(stream))
+        profile_to = os.environ.get("PORTAL_PROFILE_WRITER")  # bench.profile_crawl: where this process's time goes
+        if not profile_to:
+            sys.exit(serve(stream))
+        import cProfile
+
+        profiler = cProfile.Profile()
+        code = profiler.runcall(serve, stream)
+        profiler.dump_stats(profile_to)
+        sys.exit(code)
