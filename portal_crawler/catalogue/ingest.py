@@ -25,7 +25,6 @@ from portal_crawler.warc.codings import DECODE_LIMIT, decode_entity
 from portal_crawler.warc.records import Headers, header
 
 Reading = Literal["article", "listing", "unchanged", "gone", "blocked", "skip", "error"]
-SNIFF = 1 << 16  # a wall's markers are in its first 64 KB
 ARTICLE_STATUSES = (200, 304, 404, 410)  # the statuses an article URL answers for; others are fetch faults
 
 
@@ -76,7 +75,7 @@ def read_page(
     response = text_response(capture.url, capture.status, capture.headers, body)
     if response is None:
         return _error(capture, info, f"not a text page: {capture.url}")
-    wall = wall_kind(capture.status, capture.headers, response.text[:SNIFF])
+    wall = wall_kind(capture.status, capture.headers, response.text)  # it reads only the page's head
     if wall is not None:  # archived as it came, never an article or a listing
         problem = f"{capture.url} is a {wall} page, not the portal's: archived, not catalogued"
         return PageReading("blocked", capture.capture_id, capture.fetched_at, info.article_id, problem=problem)

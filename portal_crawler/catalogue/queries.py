@@ -66,6 +66,11 @@ class CatalogueReads:
     path: Path
 
     # -- runs ---------------------------------------------------------------
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        """One row of `runs` as a dict (None when there is no such run)."""
+        found = dicts(self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)))
+        return found[0] if found else None
+
     def previous_walk_complete(self, run_id: int) -> bool:
         """Whether the run before `run_id` walked the listings to a clean end (no crash, no failures)."""
         row = self.conn.execute(

@@ -39,11 +39,6 @@ class RunWrites(CatalogueReads):
         self.conn.commit()
         return int(cur.lastrowid or 0)
 
-    def run(self, run_id: int) -> dict[str, Any] | None:
-        """One row of `runs` as a dict (None when there is no such run)."""
-        found = dicts(self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)))
-        return found[0] if found else None
-
     @guarded
     def record_run_quality(self, run_id: int, quality: dict[str, Any], alarms: list[str]) -> None:
         """The run's extraction quality and drift alarms (JSON), kept with the run."""

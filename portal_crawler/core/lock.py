@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from portal_crawler.core.errors import ArchiveBusy
+from portal_crawler.core.paths import ArchivePaths
 
 
 class LockHeld(ArchiveBusy):
@@ -24,7 +25,7 @@ class LockHeld(ArchiveBusy):
 
 class ArchiveLock:
     def __init__(self, archive_dir: Path) -> None:
-        self.path = Path(archive_dir) / "lock"
+        self.path = ArchivePaths(archive_dir).lock
         self._fd: int | None = None
 
     def acquire(self) -> ArchiveLock:

@@ -29,9 +29,3 @@ def warc_date(moment: datetime) -> str:
 def warc_file_stamp(moment: datetime) -> str:
     """`20261201092639123`: the 17-digit time in WARC file names (milliseconds)."""
     return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
-
-
-def replay_timestamp(iso: str) -> str:
-    """The 14-digit wayback timestamp of an ISO time (`2026-12-01T09:26:39Z` -> `20261201092639`)."""
-    digits = "".join(ch for ch in iso if ch.isdigit())
-    return digits[:14].ljust(14, "0")

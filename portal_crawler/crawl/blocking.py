@@ -16,8 +16,6 @@ from scrapy.http import Response, TextResponse
 from portal_crawler.crawl.capture import header_list
 from portal_crawler.extraction.walls import wall_kind
 
-SNIFF = 1 << 16  # the markers are in the first 64 KB of a challenge page
-
 
 class BlockWatch:
     """Counts challenge pages in a row; the stop line once there are `streak` of them."""
@@ -30,7 +28,7 @@ class BlockWatch:
 
     def see(self, response: Response) -> str | None:
         """One response: None while the portal answers, the one-line reason when the run must stop."""
-        text = response.text[:SNIFF] if isinstance(response, TextResponse) else ""
+        text = response.text if isinstance(response, TextResponse) else ""  # decoded once, shared with the callback
         kind = wall_kind(response.status, header_list(response.headers), text) if text else None
         self.walled = kind is not None
         if kind is None:

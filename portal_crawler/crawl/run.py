@@ -148,7 +148,7 @@ def run_crawl(options: CrawlOptions) -> RunResult:
 
 def _result(paths: ArchivePaths, run_id: int, seconds: float, failure: str | None) -> RunResult:
     """The run as the catalogue has it; when the writer failed, its own cause wins (the row may lack it)."""
-    catalogue = Catalogue(paths.catalogue)
+    catalogue = Catalogue.reader(paths.catalogue)
     try:
         row = catalogue.run(run_id) or {"status": "failed", "mode": "unknown"}
     finally:

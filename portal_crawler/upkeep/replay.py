@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from portal_crawler.core.errors import UsageProblem
+from portal_crawler.core.paths import ArchivePaths
 from portal_crawler.warc.reader import scan_file
 
 COLLECTION = "mps"
@@ -59,11 +60,11 @@ class ReplayPaths:
 
     @classmethod
     def of(cls, archive_dir: Path) -> ReplayPaths:
-        archive = Path(archive_dir).resolve()
-        replay, indexes = archive / "replay", archive / "replay" / "indexes"
+        paths = ArchivePaths(Path(archive_dir).resolve())
+        replay, indexes = paths.replay, paths.replay / "indexes"
         return cls(
-            archive=archive,
-            warc_dir=archive / "warc",
+            archive=paths.root,
+            warc_dir=paths.warc,
             replay_dir=replay,
             per_file_dir=indexes / "by-file",
             manifest=indexes / "manifest.json",

@@ -52,10 +52,10 @@ def _loop(stream: BinaryIO, session: ArchiveSession, config: WriterConfig) -> in
         message = read_frame(stream)
         if message is None:
             logger.warning("the crawl went away: writing out what it sent, run %s left interrupted", config.run_id)
-            session.close("interrupted", {}, walk_complete=False)
+            session.close(Close("interrupted", {}, walk_complete=False))
             return EXIT_CRAWL_GONE
         if isinstance(message, Close):
-            session.close(message.status, message.stats, message.walk_complete, message.signals, message.error)
+            session.close(message)
             return EXIT_DONE
         if isinstance(message, Capture):
             session.capture(message)

@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from portal_crawler.extraction.profile import DriftSettings
+
 FIELDS = ("title", "published", "author", "paragraphs", "captions", "images")
 ALARM_FIELDS = ("title", "published", "author", "paragraphs")  # captions and images may rightly be absent
 LISTING_SIGNALS = {
@@ -63,18 +65,8 @@ class RunQuality:
             },
         }
 
-    def summary(self) -> str:
-        """`10 ok, 1 partial, 1 fallback` (the summary line's parenthesis)."""
-        return ", ".join(f"{self.articles[q]} {q}" for q in ("ok", "partial", "fallback"))
 
-
-@dataclass(frozen=True)
-class DriftRule:
-    threshold: float = 0.2
-    min_articles: int = 3
-
-
-def alarms(quality: RunQuality, rule: DriftRule, signals: dict[str, list[str]]) -> list[str]:
+def alarms(quality: RunQuality, rule: DriftSettings, signals: dict[str, list[str]]) -> list[str]:
     """What drifted, one phrase each with a sample URL; empty when the run looks like the profile."""
     found = []
     total = quality.total

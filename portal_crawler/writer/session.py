@@ -27,8 +27,8 @@ from portal_crawler.extraction.profile import load_profile
 from portal_crawler.extraction.urls import UrlRules
 from portal_crawler.warc.records import Exchange, RecordPointer, header
 from portal_crawler.warc.writer import WarcWriter
-from portal_crawler.writer.protocol import Capture, WriterConfig
-from portal_crawler.writer.quality import DriftRule, RunQuality, alarm_line, alarms
+from portal_crawler.writer.protocol import Capture, Close, WriterConfig
+from portal_crawler.writer.quality import RunQuality, alarm_line, alarms
 
 logger = logging.getLogger("portal_crawler.writer")
 
@@ -132,33 +132,20 @@ class ArchiveSession:
         self.catalogue.commit()
         self._pending, self._last_commit = 0, time.monotonic()
 
-    def close(
-        self,
-        status: str,
-        stats: dict[str, int],
-        walk_complete: bool,
-        signals: dict[str, list[str]] | None = None,
-        error: str | None = None,
-    ) -> None:
+    def close(self, close: Close) -> None:
+        """The run's end: everything to disk, then its figures, quality and alarms in `runs`."""
         self.flush()
         self.writer.close()
-        counts = {**stats, **self.counts, "warc_bytes": self.writer.bytes_written}
-        counts["errors"] = stats.get("errors", 0) + self.counts.get("errors", 0)
-        if status == "ok" and counts["errors"]:
-            status = "errors"
-        self.catalogue.set_walk_complete(self.config.run_id, walk_complete and status == "ok")
-        found = alarms(self.quality, self._drift_rule(), signals or {})
+        counts = {**close.stats, **self.counts, "warc_bytes": self.writer.bytes_written}
+        counts["errors"] = close.stats.get("errors", 0) + self.counts.get("errors", 0)
+        status = "errors" if close.status == "ok" and counts["errors"] else close.status
+        self.catalogue.set_walk_complete(self.config.run_id, close.walk_complete and status == "ok")
+        found = alarms(self.quality, self.profile.drift, close.signals)
         if found:
             logger.warning("%s", alarm_line(found))
         self.catalogue.record_run_quality(self.config.run_id, self.quality.as_json(), found)
-        self.catalogue.finish_run(self.config.run_id, status, counts, error)
+        self.catalogue.finish_run(self.config.run_id, status, counts, close.error)
         self.catalogue.close()
-
-    def _drift_rule(self) -> DriftRule:
-        drift = getattr(self.profile, "drift", None)  # the profile's [drift] table, when it has one
-        if drift is None:
-            return DriftRule()
-        return DriftRule(threshold=drift.threshold, min_articles=drift.min_articles)
 
     def abandon(self, cause: str) -> None:
         """The writer cannot go on: keep what is on disk, close the run row as failed if SQLite still can."""
