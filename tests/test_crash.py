@@ -94,10 +94,20 @@ def writer_of(process: subprocess.Popen, timeout: float = 10) -> int:
     raise AssertionError("the crawl started no writer process")
 
 
+def served_by(replica, requests: float, baseline: int, timeout: float = 60) -> None:
+    """Wait until the replica has served ``requests`` more requests than ``baseline``."""
+    deadline = time.monotonic() + timeout
+    while sum(replica.counts().values()) - baseline < requests:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the crawl made fewer than {requests:.0f} requests in {timeout} s")
+        time.sleep(0.005)
+
+
 def test_a_dead_writer_stops_the_crawl_with_one_line_and_the_next_run_completes(
     replica, whole_crawl: dict[str, float], tmp_path: Path
 ) -> None:
     archive = tmp_path / "archive"
+    served = sum(replica.counts().values())
     process = subprocess.Popen(
         [
             sys.executable,
@@ -116,7 +126,8 @@ def test_a_dead_writer_stops_the_crawl_with_one_line_and_the_next_run_completes(
         text=True,
     )
     writer = writer_of(process)
-    time.sleep(0.3 + whole_crawl["seconds"] / 3)
+    # Kill by progress, not by time: a slow machine's start-up would otherwise move the moment late.
+    served_by(replica, whole_crawl["requests"] / 4, baseline=served)
     os.kill(writer, signal.SIGKILL)
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 1
