@@ -6,7 +6,10 @@ a `PageReading`: an article, a listing's summaries, a 304 (unchanged), a
 worker processes. `record_page` then applies a reading to the catalogue, in
 capture order. A page is parsed with Scrapy's own response classes whether it
 arrives over the network or from a WARC record years later, so a fixed profile
-re-extracts old captures exactly as a crawl would.
+re-extracts old captures exactly as a crawl would. An answer of the portal's
+JSON API (`[api]` in the profile) takes the same path: a detail answer is an
+article, a listing answer gives summaries, and an HTML page that is only the
+app's shell (the profile's `api.shell`) is archived but never an article.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from typing import Any, Literal
 from scrapy.http import TextResponse
 
 from portal_crawler.catalogue.store import Catalogue
+from portal_crawler.extraction import api
 from portal_crawler.extraction.pages import article_item, listing_entries, listing_template, text_response
 from portal_crawler.extraction.profile import Profile
+from portal_crawler.extraction.selectors import select
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
 from portal_crawler.extraction.walls import wall_kind
 from portal_crawler.warc.codings import DECODE_LIMIT, decode_entity
@@ -26,6 +31,8 @@ from portal_crawler.warc.records import Headers, header
 
 Reading = Literal["article", "listing", "unchanged", "gone", "blocked", "skip", "error"]
 ARTICLE_STATUSES = (200, 304, 404, 410)  # the statuses an article URL answers for; others are fetch faults
+ARTICLE_KINDS = ("article", "api_article")  # URLs whose answers are articles (a page, an API detail)
+LISTING_KINDS = ("listing", "api_listing")
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,8 @@ class PageReading:
     kind: Reading
     capture_id: int
     fetched_at: str
-    article_id: str | None = None
+    article_id: str | None = None  # None for an API detail's 304/404 (its URL names no article ID): see url
+    url: str | None = None
     article: dict[str, Any] | None = None
     summaries: dict[str, str | None] | None = None
     problem: str | None = None
@@ -63,15 +71,17 @@ def read_page(
     limit: int = DECODE_LIMIT,
 ) -> PageReading:
     """Decode (never past `limit` bytes), parse and extract one listing or article capture."""
-    if info.kind == "article" and capture.status in (304, 404, 410):
+    if info.kind in ARTICLE_KINDS and capture.status in (304, 404, 410):
         kind: Reading = "unchanged" if capture.status == 304 else "gone"
-        return PageReading(kind, capture.capture_id, capture.fetched_at, article_id=info.article_id)
-    if capture.status != 200 or info.kind not in ("article", "listing"):
+        return PageReading(kind, capture.capture_id, capture.fetched_at, info.article_id, url=capture.url)
+    if capture.status != 200 or info.kind not in (*ARTICLE_KINDS, *LISTING_KINDS):
         return PageReading("skip", capture.capture_id, capture.fetched_at)
     try:
         body = decode_entity(capture.entity, header(capture.headers, "content-encoding"), limit)
     except ValueError as error:  # corrupt coding, or over the limit (EntityTooLarge): never an article
         return _error(capture, info, f"{capture.url}: {error}")
+    if info.kind in ("api_article", "api_listing"):
+        return _read_answer(body, capture, info, profile, rules)
     response = text_response(capture.url, capture.status, capture.headers, body)
     if response is None:
         return _error(capture, info, f"not a text page: {capture.url}")
@@ -79,7 +89,28 @@ def read_page(
     if wall is not None:  # archived as it came, never an article or a listing
         problem = f"{capture.url} is a {wall} page, not the portal's: archived, not catalogued"
         return PageReading("blocked", capture.capture_id, capture.fetched_at, info.article_id, problem=problem)
+    if profile.api is not None and select(response.selector.root, profile.api.shell):
+        return PageReading("skip", capture.capture_id, capture.fetched_at)  # an app shell: its text is the API's
     return _extract(response, capture, info, profile, rules, listing_date)
+
+
+def _read_answer(body: bytes, capture: PageCapture, info: UrlInfo, profile: Profile, rules: UrlRules) -> PageReading:
+    """An API answer: a listing's summaries, or the article of a detail answer."""
+    assert profile.api is not None, "API URLs are only classified with an [api] source"
+    try:
+        document = api.load(body, capture.url)
+        if info.kind == "api_listing":
+            entries = api.listing_entries(document, profile.api, rules, capture.url, profile.zone)
+            summaries = {entry.info.article_id or "": entry.summary for entry in entries}
+            return PageReading("listing", capture.capture_id, capture.fetched_at, summaries=summaries)
+        article = api.api_article(
+            document, capture.url, profile, rules, capture_id=capture.capture_id, fetched_at=capture.fetched_at
+        )
+    except api.ApiAnswerError as error:
+        return _error(capture, info, str(error))
+    if not article.keepable:
+        return _error(capture, info, f"no title and no text in the API's answer {capture.url}: not catalogued")
+    return PageReading("article", capture.capture_id, capture.fetched_at, article.id, article=vars(article))
 
 
 def _extract(
@@ -110,7 +141,7 @@ def _extract(
 
 
 def _error(capture: PageCapture, info: UrlInfo, problem: str) -> PageReading:
-    kind: Reading = "error" if info.kind == "article" else "skip"
+    kind: Reading = "error" if info.kind in ARTICLE_KINDS else "skip"
     return PageReading(kind, capture.capture_id, capture.fetched_at, info.article_id, problem=problem)
 
 
@@ -123,12 +154,17 @@ def record_page(catalogue: Catalogue, reading: PageReading, summary: str | None 
     """
     if reading.kind == "article" and reading.article is not None:
         return catalogue.upsert_article({**reading.article, "summary": summary}, reading.capture_id, reading.fetched_at)
-    if reading.kind == "unchanged" and reading.article_id:
-        touched = catalogue.touch_article(reading.article_id, reading.fetched_at, reading.capture_id)
+    article_id = reading.article_id
+    if article_id is None and reading.kind in ("unchanged", "gone") and reading.url:
+        article_id = catalogue.article_at(reading.url)  # an API detail URL: the article its last answer was
+    if reading.kind == "unchanged" and article_id:
+        touched = catalogue.touch_article(article_id, reading.fetched_at, reading.capture_id)
         return "unchanged" if touched else None
-    if reading.kind == "gone" and reading.article_id:
-        marked = catalogue.mark_gone(reading.article_id, reading.fetched_at, reading.capture_id)
+    if reading.kind == "gone" and article_id:
+        marked = catalogue.mark_gone(article_id, reading.fetched_at, reading.capture_id)
         return "gone" if marked else "error"
+    if reading.kind == "gone":
+        return "error"
     if reading.kind in ("error", "blocked"):
         return reading.kind
     return None

@@ -153,6 +153,13 @@ class CatalogueReads:
             return set()
         return {r[0] for r in self.conn.execute(f"SELECT id FROM articles WHERE id IN ({_marks(ids)})", ids)}
 
+    def article_at(self, url: str) -> str | None:
+        """The article the last catalogued answer of this URL was (an API detail URL names no article ID)."""
+        row = self.conn.execute(
+            "SELECT article_id FROM captures WHERE url = ? AND article_id IS NOT NULL ORDER BY id DESC LIMIT 1", (url,)
+        ).fetchone()
+        return row[0] if row else None
+
     def recheck_candidates(self, ids: list[str], published_since: str) -> dict[str, dict[str, str | None]]:
         """Known articles among `ids` published on or after the date, with their validators (ETag, Last-Modified)."""
         if not ids:
@@ -166,10 +173,14 @@ class CatalogueReads:
 
     def iter_article_urls(
         self, published_since: str | None = None
-    ) -> Iterator[tuple[str, str, str | None, str | None]]:
-        """(id, url, etag, last_modified) of catalogued articles not marked gone, optionally recent ones only."""
+    ) -> Iterator[tuple[str, str, str | None, str | None, str | None]]:
+        """(id, url, URL of its last answer, etag, last_modified) of articles not marked gone, optionally recent ones.
+
+        The last answer's URL is the article's API detail URL when it was catalogued from the JSON API.
+        """
         sql = (
-            "SELECT a.id, a.url, c.etag, c.last_modified FROM articles a LEFT JOIN captures c ON c.id = a.capture_id"
+            "SELECT a.id, a.url, c.url, c.etag, c.last_modified FROM articles a"
+            " LEFT JOIN captures c ON c.id = a.capture_id"
             " WHERE a.gone_since IS NULL"
         )
         params: list[str] = []

@@ -47,6 +47,14 @@ CRAWL_EXITS = (EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_DRIFT, EXIT_BLOCKED, EXIT_
     multiple=True,
     help="Start here instead of the profile's start URLs (repeatable).",
 )
+@click.option(
+    "--source",
+    type=click.Choice(["auto", "html", "api"]),
+    default="auto",
+    show_default=True,
+    help="Read the HTML pages or the JSON API (auto: the API once the site serves app shells).",
+)
+@click.option("--api-base", type=StartUrl(), help="Ask the JSON API here (scheme://host[:port]) instead.")
 @click.option("--full", is_flag=True, help="Walk every listing page and fetch every article.")
 @click.option("--max-pages", type=count(), help="Stop after this many listing pages.")
 @click.option(
@@ -72,12 +80,9 @@ def crawl(
     archive: Path,
     profile: str,
     start_urls: tuple[str, ...],
-    full: bool,
-    max_pages: int | None,
-    recheck_days: int | None,
-    fast: bool,
     warc_max_size: int | None,
     overrides: dict[str, Any],
+    **walk: Any,
 ) -> None:
     """One crawl run: incremental unless --full; prints a one-line summary.
 
@@ -87,15 +92,12 @@ def crawl(
     from portal_crawler.extraction.profile import load_profile
 
     load_profile(profile)  # a bad profile is refused before the archive directory is made
-    options = CrawlOptions(
+    options = CrawlOptions(  # walk: source, api_base, full, max_pages, recheck_days, fast (CrawlOptions' names)
         archive=ensure_archive(archive),
         profile=profile,
         start_urls=list(start_urls),
-        full=full,
-        max_pages=max_pages,
-        recheck_days=recheck_days,
-        fast=fast,
         progress=sys.stderr.isatty(),
+        **walk,
     )
     if warc_max_size:
         options.settings["PORTAL_WARC_MAX_SIZE"] = warc_max_size

@@ -39,6 +39,8 @@ class CrawlOptions:
     archive: Path
     profile: str = "mps"
     start_urls: list[str] = field(default_factory=list)
+    source: str = "auto"  # html, api, or auto (spiders/sources.py)
+    api_base: str | None = None
     full: bool = False
     max_pages: int | None = None
     recheck_days: int | None = None
@@ -134,6 +136,8 @@ def run_crawl(options: CrawlOptions) -> RunResult:
             crawler,
             profile=profile,
             start_url=options.start_urls,
+            source=options.source,
+            api_base=options.api_base,
             full=options.full,
             max_pages=options.max_pages,
             recheck_days=options.recheck_days,

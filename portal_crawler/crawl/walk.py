@@ -57,17 +57,21 @@ class ListingWalk:
             )
         return False
 
-    def next_pages(self, response: TextResponse, template: ListingTemplate | None, full: bool) -> list[UrlInfo]:
-        """The listing pages to read after this one (none when the walk must stop)."""
+    def may_go_on(self, url: str) -> bool:
+        """Whether the walk may read a page after `url` (False past --max-pages or PORTAL_MAX_LISTING_PAGES)."""
         if self.max_pages is not None and self.pages >= self.max_pages:
             self.stopped_early = True
-            return []
+            return False
         if self.page_limit is not None and self.pages >= self.page_limit:
             self.stopped_early = True
-            self.signals["listing_stops"].append(response.url)
-            logger.warning(
-                "listing walk stops at %s: PORTAL_MAX_LISTING_PAGES (%d) pages read", response.url, self.pages
-            )
+            self.signals["listing_stops"].append(url)
+            logger.warning("listing walk stops at %s: PORTAL_MAX_LISTING_PAGES (%d) pages read", url, self.pages)
+            return False
+        return True
+
+    def next_pages(self, response: TextResponse, template: ListingTemplate | None, full: bool) -> list[UrlInfo]:
+        """The listing pages to read after this one (none when the walk must stop)."""
+        if not self.may_go_on(response.url):
             return []
         if not full or template is None:  # without a template's pager links, the next page by number
             current = self.rules.classify(response.url)

@@ -24,7 +24,7 @@ from portal_crawler.extraction.profile import ArticleTemplate, Profile
 from portal_crawler.extraction.selectors import compiled, select
 from portal_crawler.extraction.urls import UrlRules
 
-__all__ = ["FIELDS", "REQUIRED", "Extraction", "compiled", "extract", "select"]
+__all__ = ["FIELDS", "REQUIRED", "Extraction", "compiled", "extract", "note_problems", "read_body", "select"]
 
 REQUIRED = ("title", "published", "author", "paragraphs")
 FIELDS = ("title", "published", "author", "paragraphs", "captions", "images")
@@ -74,7 +74,7 @@ def extract(html: str | Selector, url: str, profile: Profile, *, listing_date: s
     known = dates.Known(listing_date, dates.id_date(UrlRules(profile).classify(url).article_id, profile.zone))
     sources = fallback.Sources(root, url, profile.zone, profile.date_formats)
     _fall_back(result, sources, known, body, template, profile)
-    return _note_problems(result)
+    return note_problems(result)
 
 
 def _values(node: etree._Element, css: str) -> list[str]:
@@ -91,7 +91,7 @@ def extract_with(
     found = select(root, template.body)
     body = found[0] if found else None
     if body is not None:
-        _read_body(body, url, template, result)
+        read_body(body, url, template, result)
         result.field_sources |= {"captions": "selector", "images": "selector"}  # a body may have no photos
     for name in REQUIRED:
         if getattr(result, name):
@@ -99,7 +99,7 @@ def extract_with(
     return body
 
 
-def _read_body(body: etree._Element, url: str, template: ArticleTemplate, result: Extraction) -> None:
+def read_body(body: etree._Element, url: str, template: ArticleTemplate, result: Extraction) -> None:
     byline_node = _byline_node(body, template)
     if byline_node is not None:
         result.author = _byline(template, cleaners.element_text(byline_node))
@@ -188,7 +188,7 @@ def _byline_rule(
     return cleaners.byline(last)
 
 
-def _note_problems(result: Extraction) -> Extraction:
+def note_problems(result: Extraction) -> Extraction:
     """A required field that stayed empty is a problem; on a template's page, so is one a fallback gave."""
     for name in REQUIRED:
         source = result.field_sources.get(name, "none")

@@ -14,7 +14,7 @@ from scrapy.responsetypes import responsetypes
 
 from portal_crawler.extraction.article import Article
 from portal_crawler.extraction.dates import iso_date
-from portal_crawler.extraction.extract import extract
+from portal_crawler.extraction.extract import Extraction, extract
 from portal_crawler.extraction.profile import ListingTemplate, Profile
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
 
@@ -90,6 +90,13 @@ def article_item(
 ) -> Article:
     """The Article item of an article page (`listing_date`: what the listing printed for it, ISO)."""
     extraction = extract(response.selector, response.url, profile, listing_date=listing_date)
+    return article_of(extraction, info, summary=summary, capture_id=capture_id, fetched_at=fetched_at)
+
+
+def article_of(
+    extraction: Extraction, info: UrlInfo, *, summary: str | None, capture_id: int | None, fetched_at: str | None
+) -> Article:
+    """The Article of an extraction (from a page or an API answer) of the article `info` names."""
     return Article(
         id=info.article_id or "",
         url=info.url,

@@ -17,16 +17,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from parsel.csstranslator import HTMLTranslator
-
-from portal_crawler.core.errors import UsageProblem
+from portal_crawler.extraction.api_profile import ApiSource, parse_api
 from portal_crawler.extraction.cleaners import CLEANERS
+from portal_crawler.extraction.profile_reader import DEFAULT_CLEANERS, ArticleTemplate, ProfileError, Reader
+
+__all__ = ["DEFAULT_CLEANERS", "ApiSource", "ArticleTemplate", "ListingTemplate", "Profile", "ProfileError"]
 
 PROFILES_PACKAGE = "portal_crawler.profiles"
-
-
-class ProfileError(UsageProblem, ValueError):
-    """A profile that cannot be used; the message names file and key."""
 
 
 @dataclass(frozen=True)
@@ -54,24 +51,6 @@ class ListingTemplate:
     zone: str = "UTC"
 
 
-DEFAULT_CLEANERS = {"title": "text", "published": "date", "author": "byline"}
-
-
-@dataclass(frozen=True)
-class ArticleTemplate:
-    name: str
-    signature: str
-    title: str
-    published: str
-    body: str
-    paragraph: str
-    caption: str
-    byline: str
-    images: str
-    drop_patterns: tuple[re.Pattern[str], ...] = ()
-    cleaners: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CLEANERS))
-
-
 @dataclass(frozen=True)
 class DriftSettings:
     """When a run's extraction counts as layout drift ([drift] in the profile)."""
@@ -96,6 +75,7 @@ class Profile:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     drift: DriftSettings = field(default_factory=DriftSettings)
     zone: str = "UTC"  # [dates] zone: where the portal's days begin (10-digit IDs are read in it)
+    api: ApiSource | None = None  # [api]: the JSON API the 2025+ portal's pages are filled from
     _revisions: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def revision(self, template_name: str) -> str:
@@ -107,6 +87,9 @@ class Profile:
         """
         if template_name == "fallback":
             return "fallback"
+        if template_name == "api" and self.api is not None and "api" not in self._revisions:
+            rules = {**self.api.rules_text(), "date_formats": list(self.date_formats), "zone": self.zone}
+            self._revisions["api"] = hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()[:12]
         if template_name not in self._revisions:
             template = next((t for t in self.templates if t.name == template_name), None)
             if template is None:
@@ -126,51 +109,7 @@ def _revision(template: ArticleTemplate, date_formats: tuple[str, ...], zone: st
     return hashlib.sha256(json.dumps(rules, sort_keys=True).encode("utf-8")).hexdigest()[:12]
 
 
-class _Reader:
-    """Reads typed values out of the TOML tree, naming file and key on error."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self._css = HTMLTranslator()
-
-    def fail(self, key: str, message: str) -> ProfileError:
-        return ProfileError(f"{self.source}: {key}: {message}")
-
-    def get(self, table: dict[str, Any], key: str, path: str, kind: type, default: Any = ...) -> Any:
-        if key not in table:
-            if default is ...:
-                raise self.fail(path, "missing")
-            return default
-        value = table[key]
-        if not isinstance(value, kind):
-            raise self.fail(path, f"expected {kind.__name__}, got {type(value).__name__}")
-        return value
-
-    def strings(self, table: dict[str, Any], key: str, path: str, default: Any = ...) -> tuple[str, ...]:
-        values = self.get(table, key, path, list, default)
-        if not all(isinstance(v, str) for v in values):
-            raise self.fail(path, "expected a list of strings")
-        return tuple(values)
-
-    def regexes(self, table: dict[str, Any], key: str, path: str, default: Any = ...) -> tuple[re.Pattern[str], ...]:
-        compiled = []
-        for i, text in enumerate(self.strings(table, key, path, default)):
-            try:
-                compiled.append(re.compile(text))
-            except re.error as exc:
-                raise self.fail(f"{path}[{i}]", f"bad regex {text!r}: {exc}") from None
-        return tuple(compiled)
-
-    def selector(self, table: dict[str, Any], key: str, path: str) -> str:
-        text = self.get(table, key, path, str)
-        try:
-            self._css.css_to_xpath(text)
-        except Exception as exc:  # cssselect raises several types
-            raise self.fail(path, f"bad CSS selector {text!r}: {exc}") from None
-        return text
-
-
-def _url_patterns(r: _Reader, t: dict[str, Any]) -> UrlPatterns:
+def _url_patterns(r: Reader, t: dict[str, Any]) -> UrlPatterns:
     article = r.regexes(t, "article", "urls.article")
     for i, pattern in enumerate(article):
         if "id" not in pattern.groupindex:
@@ -187,7 +126,7 @@ def _url_patterns(r: _Reader, t: dict[str, Any]) -> UrlPatterns:
     )
 
 
-def _listing_template(r: _Reader, t: dict[str, Any], path: str, formats: tuple[str, ...], zone: str) -> ListingTemplate:
+def _listing_template(r: Reader, t: dict[str, Any], path: str, formats: tuple[str, ...], zone: str) -> ListingTemplate:
     keys = ("signature", "item", "link", "summary", "pager_links")
     values = {k: r.selector(t, k, f"{path}.{k}") for k in keys}
     date = r.selector(t, "date", f"{path}.date") if "date" in t else None
@@ -198,7 +137,7 @@ def _listing_template(r: _Reader, t: dict[str, Any], path: str, formats: tuple[s
 ARTICLE_SELECTORS = ("signature", "title", "published", "body", "paragraph", "caption", "byline", "images")
 
 
-def _article_template(r: _Reader, t: dict[str, Any], path: str) -> ArticleTemplate:
+def _article_template(r: Reader, t: dict[str, Any], path: str) -> ArticleTemplate:
     values = {k: r.selector(t, k, f"{path}.{k}") for k in ARTICLE_SELECTORS}
     drops = r.regexes(t, "drop_patterns", f"{path}.drop_patterns", [])
     cleaners = {**DEFAULT_CLEANERS, **r.get(t, "cleaners", f"{path}.cleaners", dict, {})}
@@ -210,14 +149,14 @@ def _article_template(r: _Reader, t: dict[str, Any], path: str) -> ArticleTempla
     return ArticleTemplate(name=r.get(t, "name", f"{path}.name", str), drop_patterns=drops, cleaners=cleaners, **values)
 
 
-def _tables(r: _Reader, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+def _tables(r: Reader, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
     tables = r.get(data, key, key, list)
     if not tables or not all(isinstance(t, dict) for t in tables):
         raise r.fail(key, f"expected one or more [[{key}]] tables")
     return tables
 
 
-def _drift(r: _Reader, data: dict[str, Any]) -> DriftSettings:
+def _drift(r: Reader, data: dict[str, Any]) -> DriftSettings:
     table = r.get(data, "drift", "drift", dict, {})
     unknown = sorted(set(table) - set(DriftSettings.__dataclass_fields__))
     if unknown:
@@ -234,7 +173,7 @@ def _drift(r: _Reader, data: dict[str, Any]) -> DriftSettings:
     return DriftSettings(threshold=float(threshold), **counts)
 
 
-def _zone(r: _Reader, dates: dict[str, Any]) -> str:
+def _zone(r: Reader, dates: dict[str, Any]) -> str:
     zone = r.get(dates, "zone", "dates.zone", str, "UTC")
     try:
         ZoneInfo(zone)
@@ -245,7 +184,7 @@ def _zone(r: _Reader, dates: dict[str, Any]) -> str:
 
 def parse_profile(data: dict[str, Any], source: str) -> Profile:
     """Build a validated Profile from a parsed TOML document."""
-    r = _Reader(source)
+    r = Reader(source)
     dates = r.get(data, "dates", "dates", dict, {})
     formats, zone = r.strings(dates, "formats", "dates.formats", ["%Y-%m-%d"]), _zone(r, dates)
     listing = [
@@ -254,8 +193,8 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
     ]
     templates = [_article_template(r, t, f"templates[{i}]") for i, t in enumerate(_tables(r, data, "templates"))]
     names = [t.name for t in templates]
-    if len(set(names)) != len(names) or "fallback" in names:
-        raise r.fail("templates", "template names must be unique and not 'fallback'")
+    if len(set(names)) != len(names) or {"fallback", "api"} & set(names):
+        raise r.fail("templates", "template names must be unique and not 'fallback' or 'api'")
     return Profile(
         name=r.get(data, "name", "name", str),
         source=source,
@@ -269,6 +208,7 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         raw=data,
         drift=_drift(r, data),
         zone=zone,
+        api=parse_api(r, data),
     )
 
 

@@ -3,6 +3,10 @@
 Listing URLs keep only the last page number, so the portal's pager trap
 (`?Page=2&Page=3&Page=2`) cannot grow the frontier. Article URLs are
 canonicalised by article ID: slug, query string and host alias do not matter.
+With an `[api]` source, the API's listing and detail endpoints (on any host
+in scope: the API may be moved to a replica's or a mirror's host) are
+`api_listing` and `api_article` URLs, kept exactly as requested: the query
+string is what chose the answer.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from portal_crawler.extraction.profile import Profile
 
-Kind = Literal["listing", "article", "requisite", "other"]
+Kind = Literal["listing", "article", "requisite", "api_listing", "api_article", "other"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class UrlRules:
 
     def __init__(self, profile: Profile, extra_hosts: tuple[str, ...] = ()) -> None:
         self.patterns = profile.urls
+        self.api = profile.api
         self.hosts = frozenset(h.lower() for h in (*profile.hosts, *extra_hosts))
 
     def in_scope(self, url: str) -> bool:
@@ -46,6 +51,11 @@ class UrlRules:
 
     def classify(self, url: str) -> UrlInfo:
         parts = urlsplit(url)
+        if self.api is not None:
+            if parts.path == self.api.listing.path:
+                return UrlInfo("api_listing", urlunsplit(parts._replace(fragment="")))
+            if self.api.detail.pattern.match(parts.path):
+                return UrlInfo("api_article", urlunsplit(parts._replace(fragment="")))
         article = self._article(parts)
         if article is not None:
             return article

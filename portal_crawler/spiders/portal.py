@@ -11,72 +11,23 @@ archives nothing (`spiders/contracts.py`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from datetime import date, timedelta
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
-from scrapy.utils.defer import deferred_from_coro
-from twisted.python.failure import Failure
 
 from portal_crawler.crawl.archive_run import ArchiveRun
-from portal_crawler.crawl.blocking import BlockWatch
-from portal_crawler.crawl.walk import ListingWalk
-from portal_crawler.extraction.pages import (
-    listing_dates,
-    listing_entries,
-    listing_template,
-    requisite_urls,
-)
-from portal_crawler.extraction.profile import Profile, load_profile
-from portal_crawler.extraction.urls import UrlInfo, UrlRules
-from portal_crawler.middlewares import OutOfScope
+from portal_crawler.extraction.pages import listing_dates, listing_entries, listing_template
+from portal_crawler.extraction.selectors import select
 from portal_crawler.spiders import contracts
-
-PRIORITY = {"requisite": 30, "article": 20, "listing": 0}
-_TRUE = {"1", "true", "yes", "on"}
+from portal_crawler.spiders.revisits import Revisits
 
 
-def _flag(value: Any) -> bool:
-    return value is True or str(value).lower() in _TRUE
-
-
-class PortalSpider(scrapy.Spider):
+class PortalSpider(Revisits):
     name = "portal"
-
-    def __init__(
-        self,
-        profile: str | Profile = "mps",
-        start_url: str | Iterable[str] | None = None,
-        full: Any = False,
-        max_pages: Any = None,
-        recheck_days: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.profile = profile if isinstance(profile, Profile) else load_profile(profile)
-        urls = [start_url] if isinstance(start_url, str) else list(start_url or [])
-        self.start_urls = [u for s in urls for u in s.split(",") if u] or list(self.profile.start_urls)
-        self.full = _flag(full)
-        self.max_pages = int(max_pages) if max_pages not in (None, "") else None
-        extra_hosts = (*(urlsplit(u).netloc.lower() for u in self.start_urls), *contracts.check_hosts())
-        self.rules = UrlRules(self.profile, extra_hosts)
-        self.allowed_domains = sorted({host.rsplit(":", 1)[0] for host in self.rules.hosts})
-        self.recheck_days = int(recheck_days) if recheck_days not in (None, "") else None
-        self.catch_up = False
-        self._swept = False
-        self.seen_ids: set[str] = set()
-        self.blocks = BlockWatch(self.profile.drift.challenge_streak)
-        self.blocked: str | None = None  # the stop line once the portal refuses the crawler
-        self.walk = ListingWalk(self.rules, max_pages=self.max_pages, page_limit=None)  # from_crawler sets it
-        self.failed: list[str] = []
-        self._requisites_seen: set[str] = set()
-        self.archive: ArchiveRun | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -97,70 +48,18 @@ class PortalSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        api = self.profile.api
+        if api is not None and self.source == "auto" and self.archive is not None:
+            first = api.listing_url(api.listing.first_page, self.api_base)
+            self.using_api = bool(self.archive.catalogue.captured([first]))  # an earlier run walked the API
+        if self.using_api:
+            self.logger.info("walking the JSON API at %s", self.api_base)
+            yield self.api_listing_request(api.listing.first_page)  # type: ignore[union-attr]  # using_api: an api
+            return
         for url in self.start_urls:
             request = self._request(self.rules.classify(url), meta={"start": True})
             if request is not None:
                 yield request
-
-    def archive_failed(self, message: str) -> None:
-        """The writer process died: stop now, since nothing fetched from here on could be kept."""
-        self.logger.error("%s: stopping the crawl", message)
-        deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_writer_failed"))
-
-    # -- requests ----------------------------------------------------------
-    def _request(self, info: UrlInfo, meta: dict[str, Any] | None = None) -> scrapy.Request | None:
-        if not self.rules.allowed(info.url):
-            return None
-        callback: Callable[[Response], Iterator[scrapy.Request] | None] | None
-        if info.kind == "article":
-            if info.article_id is None or info.article_id in self.seen_ids:
-                return None
-            self.seen_ids.add(info.article_id)
-            callback = self.parse_article
-        elif info.kind == "listing":
-            callback = self.parse_listing
-        elif info.kind == "requisite":
-            callback = self.parse_requisite
-        else:
-            callback = self.parse_listing if (meta or {}).get("start") else None
-            if callback is None:
-                return None
-        meta = {**(meta or {}), "info": info}
-        if info.kind == "article":
-            meta["handle_httpstatus_list"] = [304, 404, 410]
-        return scrapy.Request(
-            info.url, callback=callback, errback=self.failed_request, priority=PRIORITY.get(info.kind, 0), meta=meta
-        )
-
-    def failed_request(self, failure: Failure) -> None:
-        request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on errback failures
-        answered = getattr(failure.value, "response", None)  # an HttpError (403, 429...) carries its response
-        if answered is not None and self.refused(answered):
-            return
-        if failure.check(OutOfScope):
-            self.logger.warning("not followed: %s", failure.getErrorMessage())
-            return
-        self.failed.append(request.url)
-        self.logger.error("failed %s: %s", request.url, failure.getErrorMessage())
-
-    # -- listings ----------------------------------------------------------
-    def refused(self, response: Response) -> bool:
-        """Whether this answer is a wall (a challenge, an empty shell) rather than the portal's page.
-
-        A wall is archived but not read; a run of them (the profile's
-        `challenge_streak`) stops the run, politely, with one line.
-        """
-        if self.blocked is not None:
-            return True
-        line = self.blocks.see(response)
-        if line is None:
-            if self.blocks.walled and self.rules.classify(response.url).kind != "article":
-                self.failed.append(response.url)  # articles are counted by the writer; this page is retried next run
-            return self.blocks.walled
-        self.blocked = line
-        self.logger.error("%s: stopping the run", line)
-        deferred_from_coro(self.crawler.engine.close_spider_async(reason="blocked"))
-        return True
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         """A listing page: its new articles, its requisites and the next page.
@@ -171,6 +70,14 @@ class PortalSpider(scrapy.Spider):
         @returns requests 11
         """
         if self.refused(response) or not isinstance(response, TextResponse):
+            return
+        api = self.profile.api
+        if api is not None and self.source != "html" and select(response.selector.root, api.shell):
+            yield from self._requisites(response)  # the shell is kept, with what it loads, for replay
+            if not self.using_api:
+                self.using_api = True
+                self.logger.info("%s is an app shell: walking the JSON API at %s", response.url, self.api_base)
+                yield self.api_listing_request(api.listing.first_page)
             return
         template = listing_template(self.profile, response)
         self.walk.read(response, template)
@@ -194,91 +101,6 @@ class PortalSpider(scrapy.Spider):
             for info in self.walk.next_pages(response, template, self.full):
                 if (request := self._request(info)) is not None:
                     yield request
-
-    def _known(self, ids: list[str]) -> set[str]:
-        if self.full or self.archive is None:
-            return set()
-        return self.archive.catalogue.known_ids([i for i in ids if i])
-
-    def sweep_catalogue(self) -> None:
-        """Once the listings are done: re-request catalogued articles they no longer show.
-
-        A full run re-fetches every one; --recheck-days those published recently
-        (conditionally). This is how deleted articles are found and marked gone.
-        """
-        if self._swept or self.archive is None or not (self.full or self.recheck_days is not None):
-            return
-        self._swept = True
-        since = None if self.full else (date.today() - timedelta(days=self.recheck_days or 0)).isoformat()
-        scheduled = 0
-        for article_id, url, etag, last_modified in self.archive.catalogue.iter_article_urls(since):
-            info = self.rules.classify(url)
-            if article_id in self.seen_ids or info.article_id != article_id:
-                continue
-            validators = {} if self.full else {"etag": etag, "last_modified": last_modified}
-            request = self._conditional(info, None, validators)
-            if request is not None:
-                self.crawler.engine.crawl(request)
-                scheduled += 1
-        if scheduled:
-            self.logger.info("re-requesting %d catalogued articles the listings no longer show", scheduled)
-            raise DontCloseSpider
-
-    def _recheck(self, ids: list[str]) -> dict[str, dict[str, str | None]]:
-        if self.recheck_days is None or self.full or self.archive is None:
-            return {}
-        since = (date.today() - timedelta(days=self.recheck_days)).isoformat()
-        return self.archive.catalogue.recheck_candidates([i for i in ids if i], since)
-
-    def _conditional(
-        self, info: UrlInfo, summary: str | None, validators: dict[str, str | None]
-    ) -> scrapy.Request | None:
-        """A re-fetch of a known article, conditional where the server gave validators."""
-        request = self._request(info, {"summary": summary})
-        if request is not None:
-            if validators.get("etag"):
-                request.headers["If-None-Match"] = validators["etag"]
-            if validators.get("last_modified"):
-                request.headers["If-Modified-Since"] = validators["last_modified"]
-        return request
-
-    # -- articles and requisites ---------------------------------------------
-    def parse_article(self, response: Response) -> Iterator[scrapy.Request]:
-        """The writer process catalogues the page from its capture; here only its requisites are queued.
-
-        A 304 or 404/410 is the writer's to judge too (unchanged, or gone).
-
-        @portal_url /news-events/communal-police-force-be-peoples-firm-support-t9402.html
-        @article_fields title published author paragraphs captions images
-        @returns items 0 0
-        @returns requests 4
-        """
-        if not self.refused(response) and response.status == 200 and isinstance(response, TextResponse):
-            yield from self._requisites(response)
-
-    def _requisites(self, response: TextResponse) -> Iterator[scrapy.Request]:
-        """The page's images, stylesheets and scripts not yet requested in this run nor captured before."""
-        fresh = list(
-            {
-                info.url: info for info in requisite_urls(response, self.rules) if info.url not in self._requisites_seen
-            }.values()
-        )
-        self._requisites_seen.update(info.url for info in fresh)
-        captured = self.archive.catalogue.captured([i.url for i in fresh]) if self.archive and fresh else set()
-        for info in fresh:
-            if info.url not in captured:
-                request = self._request(info)
-                if request is not None:
-                    yield request
-
-    def parse_requisite(self, response: Response) -> None:
-        """Requisites are archived by the capture extension; only a challenge in their place matters.
-
-        @portal_url /css/style.css
-        @returns items 0 0
-        @returns requests 0 0
-        """
-        self.refused(response)
 
     def closed(self, reason: str) -> None:
         if self.archive is None:

@@ -16,7 +16,14 @@ from urllib.parse import urlsplit
 
 from portal_crawler import __version__
 from portal_crawler.catalogue import Catalogue
-from portal_crawler.catalogue.ingest import ARTICLE_STATUSES, PageCapture, PageReading, record_page
+from portal_crawler.catalogue.ingest import (
+    ARTICLE_KINDS,
+    ARTICLE_STATUSES,
+    LISTING_KINDS,
+    PageCapture,
+    PageReading,
+    record_page,
+)
 from portal_crawler.catalogue.rebuild import note_run
 from portal_crawler.extraction.profile import Profile
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
@@ -186,8 +193,8 @@ class Rebuild:
 
 
 def _is_page(info: UrlInfo, status: int) -> bool:
-    """A listing page, or an article URL's answer the catalogue records (200, 304, 404, 410)."""
-    return (info.kind == "listing" and status == 200) or (info.kind == "article" and status in ARTICLE_STATUSES)
+    """A listing page or answer, or an article URL's answer the catalogue records (200, 304, 404, 410)."""
+    return (info.kind in LISTING_KINDS and status == 200) or (info.kind in ARTICLE_KINDS and status in ARTICLE_STATUSES)
 
 
 def _second(warc_date: str) -> str:

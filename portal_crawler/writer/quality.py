@@ -23,6 +23,7 @@ LISTING_SIGNALS = {
     "listing_untemplated": "listing pages matched no listing template",
     "listing_unknown_links": "links in listing entries matched no article pattern",
     "listing_stops": "listing pages listed nothing new (the walk stopped there)",
+    "api_unreadable": "API listing answers were not JSON or had no items where the profile says",
 }
 
 

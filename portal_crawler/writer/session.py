@@ -20,7 +20,7 @@ from collections import Counter
 from contextlib import suppress
 
 from portal_crawler.catalogue import Catalogue
-from portal_crawler.catalogue.ingest import ARTICLE_STATUSES, PageCapture, read_page, record_page
+from portal_crawler.catalogue.ingest import ARTICLE_KINDS, ARTICLE_STATUSES, PageCapture, read_page, record_page
 from portal_crawler.core.paths import ArchivePaths
 from portal_crawler.core.times import iso_seconds
 from portal_crawler.extraction.profile import load_profile
@@ -67,7 +67,7 @@ class ArchiveSession:
         exchange = message.exchange
         capture_id = self._write(exchange)
         info = message.info
-        if info is not None and info.kind == "article" and exchange.status in ARTICLE_STATUSES:
+        if info is not None and info.kind in ARTICLE_KINDS and exchange.status in ARTICLE_STATUSES:
             page = PageCapture(
                 exchange.url,
                 exchange.status,

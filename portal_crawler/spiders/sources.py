@@ -1,0 +1,31 @@
+"""Where the spider reads the portal from: its HTML pages, its JSON API, or whichever the site serves.
+
+`auto` (the default) walks the JSON API when the archive already holds an
+answer of its first listing page (an earlier run walked it), or as soon as a
+start page turns out to be an app shell (the profile's `api.shell`); else
+the HTML pages. `html` and `api` choose.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from portal_crawler.extraction.api_profile import ApiSource
+
+SOURCES = ("auto", "html", "api")
+
+
+def api_origin(source: ApiSource, start_urls: list[str], hosts: tuple[str, ...], explicit: str | None) -> str:
+    """Where the API is asked: `--api-base`, else a start URL's host when it is not the profile's, else the profile's.
+
+    A replica or a mirror serves pages and API on one host, as the HTML
+    sources already follow the start URL to it.
+    """
+    if explicit:
+        parts = urlsplit(explicit)
+        return f"{parts.scheme}://{parts.netloc.lower()}"
+    for url in start_urls:
+        parts = urlsplit(url)
+        if parts.netloc and parts.netloc.lower() not in hosts:
+            return f"{parts.scheme}://{parts.netloc.lower()}"
+    return source.base
