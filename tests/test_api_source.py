@@ -98,7 +98,7 @@ def test_a_listing_answer_maps_the_profiles_field_names(profile, rules: UrlRules
     assert (entry.info.article_id, entry.info.url) == ("1728975600", f"{REPLICA}/article/some-slug-1728975600")
     assert entry.detail_url == f"{REPLICA}/backend-portal/articles/7"
     assert (entry.summary, entry.listing_date) == ("A summary", "2024-10-16")  # the day in Hanoi
-    with pytest.raises(api.ApiAnswerError, match="no list of items at 'data.content'"):
+    with pytest.raises(api.ApiAnswerError, match=r"no list of items at 'data\.content'"):
         api.listing_entries({"data": {"items": []}}, profile.api, rules, LISTING, profile.zone)
 
 
