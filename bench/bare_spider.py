@@ -37,7 +37,7 @@ from portal_crawler.extraction.pages import (
 )
 from portal_crawler.extraction.profile import load_profile
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
-from portal_crawler.spiders.portal import PRIORITY
+from portal_crawler.spiders.base import PRIORITY
 
 
 class BareSpider(scrapy.Spider):
