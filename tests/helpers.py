@@ -182,3 +182,15 @@ def compare(path: Path) -> dict[str, int]:
     fast = list(_fast(path, 0))
     assert fast == captures[: len(fast)]
     return {"fast": len(fast), "careful": len(captures) - len(fast), "skipped": len(by_warcio) - len(captures)}
+
+
+# The catalogue columns a rebuild must reproduce exactly (reindex tests).
+ARTICLE_COLUMNS = (
+    "id, url, title, published, author, summary, body, captions, images, section, template, quality, problems,"
+    " content_hash, first_seen, last_seen, version, capture_id"
+)
+VERSION_COLUMNS = (
+    "article_id, version, content_hash, captured_at, capture_id, url, title, published, author, summary, body,"
+    " captions, images, template, quality"
+)
+CAPTURE_COLUMNS = "id, url, status, warc_filename, warc_offset, warc_record_id, record_type, payload_digest, article_id"

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLES, crawl, rows, run_cli
+from helpers import ARTICLE_COLUMNS, CAPTURE_COLUMNS, SAMPLES, VERSION_COLUMNS, crawl, rows, run_cli
 
 from portal_crawler.catalogue import Catalogue
 from portal_crawler.catalogue.ingest import PageCapture, read_page
@@ -27,16 +27,6 @@ from portal_crawler.upkeep.reindex import reindex
 from portal_crawler.warc.codings import DECODE_LIMIT
 from portal_crawler.warc.records import Exchange
 from portal_crawler.warc.writer import WarcWriter
-
-ARTICLE_COLUMNS = (
-    "id, url, title, published, author, summary, body, captions, images, section, template, quality, problems,"
-    " content_hash, first_seen, last_seen, version, capture_id"
-)
-VERSION_COLUMNS = (
-    "article_id, version, content_hash, captured_at, capture_id, url, title, published, author, summary, body,"
-    " captions, images, template, quality"
-)
-CAPTURE_COLUMNS = "id, url, status, warc_filename, warc_offset, warc_record_id, record_type, payload_digest, article_id"
 
 
 @pytest.fixture(scope="module")
