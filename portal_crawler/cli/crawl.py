@@ -114,7 +114,7 @@ def crawl(
 @click.option("--port", type=PORT, default=8080, show_default=True, help="0 picks a free port.")
 @click.option("--host", type=Host(), default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--articles", type=count(0), default=200, show_default=True, help="Generated articles besides the seeds.")
-@click.option("--layout", type=click.Choice(["legacy", "current"]), default="legacy", show_default=True)
+@click.option("--layout", type=click.Choice(["legacy", "current", "app"]), default="legacy", show_default=True)
 @click.option("--seed", type=count(0, 1 << 32), default=1, show_default=True, help="Seed of the article generator.")
 @click.option("--drift", type=click.Choice(DRIFT_VARIANTS), default=None, help="Serve pages in altered markup.")
 @click.option(

@@ -33,6 +33,21 @@ Article faults take a list of article IDs (``"t6294"``, ``"1728975600"``):
 
 ``redirect_offsite``  ``true`` (or a URL): ``GET /go-away`` answers 302 to
                       ``http://example.invalid/moved`` (or that URL); otherwise 404.
+
+In the app layout the request faults apply to the API (``/backend-portal/...``)
+as to any target, ``no_date`` and ``no_byline`` to the detail JSON
+(``publishTime`` / ``author`` null); the other article faults concern page
+markup, which an app shell does not carry. Two faults are the app's own, and
+count requests *all targets together* (the crawler retries such an answer
+once, so "the next N" is what a test wants). Each takes ``N`` (the next N
+API requests it applies to), ``true`` (all of them), or ``{"next": N,
+"pattern": ...}`` (the next N among the targets the regex matches; no
+``next``: all of them), e.g. ``{"pattern": "/articles/200003$"}`` for one article:
+
+``api_not_json``  a listing or detail answer is ``200 text/html``
+                  ``<html><body>Service temporarily unavailable</body></html>``.
+``api_no_items``  a listing answer is JSON without ``data.content``:
+                  ``{"code": 200, "message": "OK", "data": {"items": []}}``.
 """
 
 from __future__ import annotations
@@ -43,6 +58,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 RULES = ("error_first", "slow", "cut", "malformed", "chunked")
+APP_BUDGETS = ("api_not_json", "api_no_items")
 ARTICLE_LISTS = ("no_date", "no_byline", "non_utf8", "huge", "fallback_layout", "offsite_link")
 DEFAULT_REDIRECT = "http://example.invalid/moved"
 
@@ -76,6 +92,33 @@ class Rule:
         return self.times is None or count < self.times
 
 
+@dataclass
+class Budget:
+    """An app fault: the next ``left`` requests matching ``pattern``, all targets together (None: no end)."""
+
+    pattern: re.Pattern[str]
+    left: int | None = None
+
+    @classmethod
+    def parse(cls, name: str, spec: object) -> Budget:
+        if spec is True:
+            return cls(re.compile(""))
+        if isinstance(spec, int) and not isinstance(spec, bool):
+            return cls(re.compile(""), spec)
+        if not isinstance(spec, dict) or set(spec) - {"next", "pattern"}:
+            raise ValueError(f"fault {name!r} takes N, true or an object like {{'next': 2, 'pattern': '...'}}")
+        left = spec.get("next")
+        return cls(re.compile(str(spec.get("pattern", ""))), None if left is None else int(left))
+
+    def fires(self, target: str) -> bool:
+        """Whether this request suffers the fault (spends one of ``left``)."""
+        if not self.pattern.search(target) or self.left == 0:
+            return False
+        if self.left is not None:
+            self.left -= 1
+        return True
+
+
 @dataclass(frozen=True)
 class Plan:
     """What happens to one request."""
@@ -97,17 +140,19 @@ class Faults:
         self.articles: dict[str, set[str]] = {}
         self.every_article: set[str] = set()
         self.redirect: str | None = None
+        self.budgets: dict[str, Budget] = {}
 
     def configure(self, **options: object) -> None:
         """Replace the whole fault set (see the module docstring)."""
-        unknown = set(options) - set(RULES) - set(ARTICLE_LISTS) - {"redirect_offsite"}
+        unknown = set(options) - set(RULES) - set(ARTICLE_LISTS) - set(APP_BUDGETS) - {"redirect_offsite"}
         if unknown:
             raise ValueError(f"unknown fault(s): {', '.join(sorted(unknown))}")
         rules = {n: Rule.parse(n, s) for n, s in options.items() if n in RULES and s}  # type: ignore[arg-type]
         lists: dict[str, Any] = {n: options[n] for n in ARTICLE_LISTS if options.get(n)}
+        budgets = {n: Budget.parse(n, s) for n, s in options.items() if n in APP_BUDGETS and s}
         redirect = options.get("redirect_offsite")
         with self._lock:
-            self.rules = rules
+            self.rules, self.budgets = rules, budgets
             self.every_article = {n for n, ids in lists.items() if ids is True}
             self.articles = {n: {str(i) for i in ids} for n, ids in lists.items() if ids is not True}
             self.redirect = (redirect if isinstance(redirect, str) else DEFAULT_REDIRECT) if redirect else None
@@ -126,6 +171,12 @@ class Faults:
             malformed="malformed" in fired,
             chunked="chunked" in fired,
         )
+
+    def spend(self, name: str, target: str) -> bool:
+        """Whether app fault ``name`` answers this API request (counts it)."""
+        with self._lock:
+            budget = self.budgets.get(name)
+            return budget is not None and budget.fires(target)
 
     def has(self, name: str, article_id: str) -> bool:
         """Whether article fault ``name`` applies to this article."""

@@ -1,4 +1,9 @@
-"""The replica portal: configuration, lifecycle and test controls."""
+"""The replica portal: configuration, lifecycle and test controls.
+
+Layouts: ``legacy`` (2017 to 2024 URLs and template), ``current`` (2025+ URLs
+and server-rendered template) and ``app`` (2025+ URLs, pages as shells a
+script fills from the JSON API under ``/backend-portal/``; see ``app.py``).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from types import TracebackType
 
+from portal_crawler.replica import api
+from portal_crawler.replica.app import AppSite
 from portal_crawler.replica.articles import Article
 from portal_crawler.replica.drift import Drift
 from portal_crawler.replica.faults import Faults
@@ -17,8 +24,8 @@ from portal_crawler.replica.server import ReplicaServer
 from portal_crawler.replica.site import Site
 from portal_crawler.replica.store import ArticleStore
 
-LAYOUTS = ("legacy", "current")
-LISTINGS = {"legacy": "/news-and-events.html", "current": "/news.html"}
+LAYOUTS = ("legacy", "current", "app")
+LISTINGS = {"legacy": "/news-and-events.html", "current": "/news.html", "app": "/news.html"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,8 @@ class ReplicaConfig:
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {self.layout!r}")
+        if self.layout == "app" and self.drift not in (None, "challenge"):
+            raise ValueError(f"drift {self.drift!r} does not apply to the app layout (only challenge does)")
         if self.articles < 0:
             raise ValueError("articles must be 0 or more")
         self.drift_setting()  # raises ValueError for a bad variant, kind or status
@@ -53,7 +62,8 @@ class Replica:
         self.config = config or ReplicaConfig()
         self.store = ArticleStore(self.config.articles, self.config.seed, self.config.layout == "legacy")
         self.faults = Faults()
-        self.site = Site(self.store, self.faults, self.config.layout)
+        site = AppSite if self.config.layout == "app" else Site
+        self.site = site(self.store, self.faults, self.config.layout)
         self.site.set_drift(self.config.drift_setting())
         self.server_name = "Microsoft-IIS/10.0" if self.config.layout == "legacy" else "nginx"
         self.stopping = threading.Event()
@@ -144,6 +154,13 @@ class Replica:
             raise KeyError(f"no article {article_id!r} on the replica")
         return self.base_url + article.url_path
 
+    def api_id(self, article_id: str | int) -> int:
+        """The app layout's API ``articleId`` of an article (``/backend-portal/articles/<articleId>``)."""
+        article = self.store.get(article_id)
+        if article is None:
+            raise KeyError(f"no article {article_id!r} on the replica")
+        return api.article_id(article)
+
     def add_articles(self, count: int) -> list[Article]:
         """``count`` new articles, newer than all, on top of page 1."""
         added = self.store.add(count)
@@ -191,16 +208,21 @@ class Replica:
         if method == "GET" and route == "/_replica/counts":
             return 200, self.counts()
         if method == "GET" and route == "/_replica/articles":
-            return 200, [
-                {"id": a.id, "url": a.url_path, "title": a.title, "published": a.published.isoformat()}
-                for a in self.articles()
-            ]
+            return 200, [self.listed(a) for a in self.articles()]
         if method == "POST" and route == "/_replica/reset":
             self.reset_counts()
             return 200, {"ok": True}
         if method == "POST" and route == "/_replica/control":
             return 200, self.apply(json.loads(raw or b"{}"))
         return 404, {"error": f"no control {method} {route}"}
+
+    def listed(self, article: Article) -> dict[str, object]:
+        """One entry of ``/_replica/articles`` (with its API ``articleId`` in the app layout)."""
+        entry: dict[str, object] = {"id": article.id, "url": article.url_path, "title": article.title}
+        entry["published"] = article.published.isoformat()
+        if self.config.layout == "app":
+            entry["articleId"] = api.article_id(article)
+        return entry
 
     def apply(self, orders: dict) -> dict:
         """Carry out a control body: add, edit, delete, faults, drift."""

@@ -50,7 +50,13 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     cli.add_argument("--port", type=int, default=8080, help="port, 0 for a free one (default 8080)")
     cli.add_argument("--articles", type=int, default=200, help="generated articles besides the seeds")
-    cli.add_argument("--layout", choices=LAYOUTS, default="legacy", help="URL scheme and template")
+    cli.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default="legacy",
+        help="URL scheme and template: legacy (2017-2024), current (2025+ pages), "
+        "app (2025+ pages as script shells over the JSON API /backend-portal/, Portal-Id: 28)",
+    )
     cli.add_argument("--seed", type=int, default=1, help="generator seed (same seed, same pages)")
     cli.add_argument("--drift", choices=VARIANTS, help="serve pages in altered markup (see replica/drift.py)")
     cli.add_argument(

@@ -6,7 +6,8 @@ pages come from the site's cache, so a keep-alive client is never held up
 by Nagle's algorithm or by rendering twice.
 
 Controls (not counted): ``GET /_replica/counts`` (JSON ``{target: n}``),
-``GET /_replica/articles`` (JSON list of ``{id, url, title, published}``),
+``GET /_replica/articles`` (JSON list of ``{id, url, title, published}``, and
+``articleId`` in the app layout),
 ``POST /_replica/reset`` (zero the counts), ``POST /_replica/control`` with
 a JSON body ``{"add": 15}``, ``{"edit": "t6294"}``, ``{"delete": "t6294"}``
 ``{"faults": {...}}`` or ``{"drift": "neutral"}`` / ``{"drift": {"variant":
@@ -130,7 +131,8 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             retry = [("Retry-After", str(plan.retry_after))] if plan.retry_after else []
             self.send(Response(plan.status, f"{plan.status} error\n".encode(), "text/plain", retry), head)
             return
-        response = replica.site.respond(self.path)
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        response = replica.site.respond(self.path, headers)
         if plan.malformed and response.content_type.startswith("text/html"):
             response = Response(
                 response.status,

@@ -7,7 +7,9 @@ Legacy layout: ``/``, ``/news-and-events.html?Page=N``, articles
 ``/Uploads/images/YYYY/MM/DD/<id>-<n>.jpg|png``.
 Current layout: ``/``, ``/news.html?Page=N``, ``/article/<slug>-<10 digits>``,
 ``/uploads/YYYY/MM/DD/<id>-<n>.jpg|png``.
-Both: ``/css/style.css``, ``/js/main.js``, ``/images/logo.png``,
+App layout (``app.py``): the current layout's URLs, with pages as script-filled
+shells and a JSON API under ``/backend-portal/``.
+All: ``/css/style.css``, ``/js/main.js``, ``/images/logo.png``,
 ``/robots.txt``, ``/search``; ``/go-away`` with ``redirect_offsite``.
 Extra query parameters (``?utm_source=x``) are ignored everywhere; only the
 *last* ``Page`` value counts on listings.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
@@ -34,7 +36,7 @@ PER_PAGE = 10
 OTHER_NEWS = 8
 HUGE = 5_000_000
 CACHE_LIMIT = 1_000_000  # bigger pages (the "huge" fault) are rebuilt on each request
-ROUTES = {
+ROUTES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "legacy": (
         re.compile(r"/[\w.-]+/(?:[^/]*-)?(t\d+)\.html"),
         re.compile(r"/Uploads/images/\d{4}/\d{2}/\d{2}/(t\d+)-\d+\.(?:jpg|png)"),
@@ -44,6 +46,7 @@ ROUTES = {
         re.compile(r"/uploads/\d{4}/\d{2}/\d{2}/(\d{10})-\d+\.(?:jpg|png)"),
     ),
 }
+ROUTES["app"] = ROUTES["current"]
 OLD_LINK = re.compile(r"/[\w/.-]*\.aspx", re.IGNORECASE)
 
 
@@ -76,7 +79,8 @@ class Site:
         """Forget rendered pages (after an add, edit, delete or fault change)."""
         self.cache.clear()
 
-    def respond(self, target: str) -> Response:
+    def respond(self, target: str, headers: Mapping[str, str] | None = None) -> Response:
+        """The answer to one request target; ``headers`` (lower-case names) matter only to the app layout."""
         parts = urlsplit(target)
         path, query = parts.path, parts.query
         if path == self.layout.LISTING:

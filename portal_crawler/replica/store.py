@@ -98,6 +98,24 @@ class ArticleStore:
         key = self.key_of(article_id)
         return None if key is None else self.build(key)
 
+    def live(self, key: int) -> Article | None:
+        """The article with this key, or None when there is none or it was deleted."""
+        with self._lock:
+            known = -len(self.records) <= key < self.total and key not in self.deleted
+        return self.build(key) if known else None
+
+    def span(self, oldest: int | None, newest: int | None, start: int, count: int) -> tuple[int, list[Article]]:
+        """How many articles have ``oldest <= stamp <= newest`` (None: unbounded), and ``count`` of them from ``start``.
+
+        The order is by stamp, newest first, so the range is two bisections.
+        """
+        with self._lock:
+            low = 0 if newest is None else bisect.bisect_left(self.negated, -newest)
+            high = len(self.negated) if oldest is None else bisect.bisect_right(self.negated, -oldest)
+            high = max(low, high)
+            keys = self.order[min(high, low + start) : min(high, low + start + count)]
+        return high - low, [self.build(key) for key in keys]
+
     def __len__(self) -> int:
         return len(self.order)
 
