@@ -156,3 +156,22 @@ def test_an_app_shell_is_archived_but_never_an_article(profile, rules: UrlRules,
     assert reading.kind == "skip"
     page = shell.replace(b'<div id="portal-app" data-view="article"></div>', b"<h1>A title</h1><p>Some text.</p>")
     assert read_page(capture(url, page, "text/html"), rules.classify(url), profile, rules).kind == "article"
+
+
+def test_the_profiles_own_app_shell_is_no_wall_but_another_empty_shell_is(profile, tmp_path: Path) -> None:
+    from scrapy.http import HtmlResponse
+
+    from portal_crawler.crawl.blocking import BlockWatch
+
+    data = shipped()
+    data["api"]["shell"] = "div#app"
+    own = parse_profile(data, "profiles/own.toml")
+    url = f"{REPLICA}/article/some-slug-1728975600"
+    shell = b'<html><body><div id="app"></div><script src="/js/app.js"></script></body></html>'
+    page = capture(url, shell, "text/html; charset=utf-8")
+    assert read_page(page, UrlRules(own, ("127.0.0.1:8731",)).classify(url), own, UrlRules(own)).kind == "skip"
+    rules = UrlRules(profile, ("127.0.0.1:8731",))
+    assert read_page(page, rules.classify(url), profile, rules).kind == "blocked"  # not this profile's shell
+    response = HtmlResponse(url, body=shell, headers={"Content-Type": "text/html; charset=utf-8"})
+    assert BlockWatch(1, own.api.shell).see(response) is None
+    assert BlockWatch(1, profile.api.shell).see(response) is not None  # one wall in a row stops a streak of 1

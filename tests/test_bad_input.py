@@ -107,6 +107,9 @@ REPLICA = [
     c("replica", "--host", "nohost", says="not an IP address"),
     c("replica", "--layout", "modern", says="'modern' is not one of"),
     c("replica", "--articles", "-1", says="--articles"),
+    c("replica", "--layout", "app", "--drift", "neutral", says="does not apply to the app layout"),
+    c("crawl", "--source", "rss", says="'rss' is not one of"),
+    c("crawl", "--api-base", "api.example", says="give an absolute http(s) URL"),
     c("replica", "--articles", BIG, says="--articles"),
     c("replica", "--port", "{busy_port}", says="Address already in use", process=True),
 ]

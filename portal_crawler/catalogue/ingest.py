@@ -85,12 +85,12 @@ def read_page(
     response = text_response(capture.url, capture.status, capture.headers, body)
     if response is None:
         return _error(capture, info, f"not a text page: {capture.url}")
+    if profile.api is not None and select(response.selector.root, profile.api.shell):
+        return PageReading("skip", capture.capture_id, capture.fetched_at)  # an app shell: its text is the API's
     wall = wall_kind(capture.status, capture.headers, response.text)  # it reads only the page's head
     if wall is not None:  # archived as it came, never an article or a listing
         problem = f"{capture.url} is a {wall} page, not the portal's: archived, not catalogued"
         return PageReading("blocked", capture.capture_id, capture.fetched_at, info.article_id, problem=problem)
-    if profile.api is not None and select(response.selector.root, profile.api.shell):
-        return PageReading("skip", capture.capture_id, capture.fetched_at)  # an app shell: its text is the API's
     return _extract(response, capture, info, profile, rules, listing_date)
 
 

@@ -31,6 +31,7 @@ from portal_crawler.core.errors import (
     EXIT_OK,
     EXIT_USAGE,
     RunOutcome,
+    UsageProblem,
 )
 from portal_crawler.replica.drift import VARIANTS as DRIFT_VARIANTS
 
@@ -144,8 +145,8 @@ def replica(
     """
     from portal_crawler.replica import ReplicaConfig, serve
 
-    serve(
-        ReplicaConfig(
+    try:
+        config = ReplicaConfig(
             articles=articles,
             layout=layout,
             seed=seed,
@@ -155,7 +156,9 @@ def replica(
             challenge_first=challenge_first,
             challenge_kind=challenge_kind,
         )
-    )
+    except ValueError as error:  # options that do not go together (e.g. --drift with --layout app)
+        raise UsageProblem(f"replica: {error}") from None
+    serve(config)
 
 
 @click.command(cls=PortalCommand, exit_codes=CRAWL_EXITS)

@@ -4,7 +4,9 @@ Every response the spider sees is checked with `extraction.walls.wall_kind`
 (cheap substring checks). Challenge and shell pages are archived as they came
 (the writer never catalogues them as articles); after `streak` of them in a
 row the run stops politely, says so in one line, and exits 4. No attempt is
-made to get past a challenge.
+made to get past a challenge. A page that is the profile's own app shell (its
+`api.shell`) is no wall: the site's front end, whose text the crawl reads from
+the JSON API.
 """
 
 from __future__ import annotations
@@ -14,14 +16,15 @@ from urllib.parse import urlsplit
 from scrapy.http import Response, TextResponse
 
 from portal_crawler.crawl.capture import header_list
+from portal_crawler.extraction.selectors import select
 from portal_crawler.extraction.walls import wall_kind
 
 
 class BlockWatch:
     """Counts challenge pages in a row; the stop line once there are `streak` of them."""
 
-    def __init__(self, streak: int) -> None:
-        self.streak = streak
+    def __init__(self, streak: int, app_shell: str | None = None) -> None:
+        self.streak, self.app_shell = streak, app_shell
         self.in_a_row = 0
         self.kinds: list[str] = []
         self.walled = False  # whether the last response seen was a wall
@@ -30,6 +33,8 @@ class BlockWatch:
         """One response: None while the portal answers, the one-line reason when the run must stop."""
         text = response.text if isinstance(response, TextResponse) else ""  # decoded once, shared with the callback
         kind = wall_kind(response.status, header_list(response.headers), text) if text else None
+        if kind == "shell" and self.app_shell and isinstance(response, TextResponse):
+            kind = None if select(response.selector.root, self.app_shell) else kind
         self.walled = kind is not None
         if kind is None:
             self.in_a_row, self.kinds = 0, []

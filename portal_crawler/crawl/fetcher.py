@@ -93,12 +93,15 @@ class PoliteFetcher:
         self._last: float | None = None
         self._opener = urllib.request.build_opener(_NoRedirects())
 
-    def fetch(self, url: str) -> Fetched:
-        """The page at `url`, redirects followed within scope; raises Disallowed or Unfetchable."""
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> Fetched:
+        """The page at `url` (with these extra request headers), redirects followed within scope.
+
+        Raises Disallowed or Unfetchable.
+        """
         first = url
         for _ in range(MAX_REDIRECTS + 1):
             self._check(url)
-            answer = self._get(url)
+            answer = self._get(url, headers or {})
             location = dict((k.lower(), v) for k, v in answer.headers).get("location")
             if answer.status not in REDIRECTS or not location:
                 return answer if url == first else replace(answer, redirected_from=first)
@@ -127,9 +130,9 @@ class PoliteFetcher:
         answer = self._get(url)
         return ProtegoRobotParser(answer.body, None) if 200 <= answer.status < 300 else None
 
-    def _get(self, url: str) -> Fetched:
+    def _get(self, url: str, extra: dict[str, str] | None = None) -> Fetched:
         self._wait()
-        headers = {**self.politeness.headers, "User-Agent": self.politeness.user_agent}
+        headers = {**self.politeness.headers, **(extra or {}), "User-Agent": self.politeness.user_agent}
         request = urllib.request.Request(url, headers={**headers, "Accept-Encoding": ACCEPT_ENCODING})
         try:
             with self._opener.open(request, timeout=self.politeness.timeout) as response:

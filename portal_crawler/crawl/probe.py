@@ -23,14 +23,14 @@ is a wall, then 3 for drift, then 1 for a page not fetched, else 0.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.http import TextResponse
 
 from portal_crawler.core.errors import EXIT_BLOCKED, EXIT_DRIFT, EXIT_ERRORS, EXIT_OK
 from portal_crawler.crawl.fetcher import Disallowed, Fetched, PoliteFetcher, Politeness, Unfetchable
+from portal_crawler.crawl.probe_api import read_api
+from portal_crawler.crawl.probe_reports import FieldReport, ListingReport, PageReport
 from portal_crawler.extraction.extract import Extraction, extract, select
 from portal_crawler.extraction.pages import listing_dates, listing_entries, listing_template, text_response
 from portal_crawler.extraction.profile import Profile
@@ -43,43 +43,6 @@ WALLS = {
     "challenge": "a bot-wall challenge ({kind}), not the portal's page: the portal is refusing this crawler",
 }
 OTHER_URL = "the URL matches no article or listing pattern of the profile (urls.article, urls.listing)"
-
-
-@dataclass
-class FieldReport:
-    """One field: its value on one line (the first paragraph, caption or image), its source, how many."""
-
-    value: str | None
-    source: str  # "selector", the fallback that gave it ("trafilatura", "time", "listing", ...), or "none"
-    count: int | None = None  # for paragraphs, captions, images
-
-
-@dataclass
-class ListingReport:
-    entries: int  # distinct articles the page lists
-    dates: int  # of which the listing prints a date the profile reads
-    unknown_links: list[str] = field(default_factory=list)  # entry links that match no article pattern
-    articles: list[str] = field(default_factory=list)  # the entries probed after it
-
-
-@dataclass
-class PageReport:
-    url: str
-    kind: str  # what the profile's URL rules say it is: listing, article or other
-    verdict: str = "failed"
-    status: int | None = None
-    redirected_to: str | None = None
-    read_as: str | None = None  # listing or article (an "other" URL is read as what its page looks like)
-    wall: str | None = None
-    template: str | None = None  # the listing or article template that matched; None: none did (fallback)
-    revision: str | None = None  # Profile.revision() of the article template ("fallback" without one)
-    found_on: str | None = None  # the listing an article was taken from
-    fields: dict[str, FieldReport] | None = None
-    listing: ListingReport | None = None
-    problems: list[str] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class Prober:
@@ -99,6 +62,10 @@ class Prober:
         fetched = self._fetch(url, report)
         if fetched is None:
             return [report]
+        if info.kind in ("api_listing", "api_article") and 200 <= fetched.status < 300:
+            report.status = fetched.status
+            items = read_api(fetched.body, report, self.profile, self.rules)
+            return [report] + [r for e in items[: self.articles] for r in self.visit(e.detail_url, found_on=url)]
         response = self._answer(fetched, report)
         if response is None:
             return [report]
@@ -118,8 +85,10 @@ class Prober:
             report.verdict = "disallowed"
             report.problems.append("excluded by the profile's urls.deny (the crawl never requests it)")
             return None
+        api = self.profile.api
+        headers = dict(api.headers) if api and self.rules.classify(url).kind.startswith("api_") else {}
         try:
-            return self.fetcher.fetch(url)
+            return self.fetcher.fetch(url, headers)
         except Disallowed as refusal:
             report.verdict = "disallowed"
             report.problems.append(str(refusal))

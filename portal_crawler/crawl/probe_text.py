@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from portal_crawler.crawl.probe import FieldReport, ListingReport, PageReport
+from portal_crawler.crawl.probe_reports import FieldReport, ListingReport, PageReport
 
 LABEL = 12  # width of the label column
 SOURCE = 12  # width kept for the source column
@@ -55,6 +55,7 @@ def page_lines(report: PageReport, width: int) -> list[str]:
         lines += _listing_lines(report, report.listing, width)
     for name, found in (report.fields or {}).items():
         lines.append(_line(name, _value(name, found), width, found.source))
+    lines += [_line("json", leaf, width) for leaf in report.outline]
     lines += [_line("problem", problem, width) for problem in report.problems]
     lines.append(_line("verdict", report.verdict, width))
     return lines

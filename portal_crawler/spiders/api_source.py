@@ -101,7 +101,8 @@ class ApiWalk(PortalBase):
                 yield self.api_detail_request(entry, {})
             elif article_id in recheck:
                 yield self.api_detail_request(entry, recheck[article_id])
-        going_on = self.full or self.catch_up or recheck or len(known) < len(entries)
+        # Answers are newest first: once a page holds a known article, the pages after it hold only known ones.
+        going_on = self.full or self.catch_up or recheck or not known
         last = api.is_last_page(document, source, entries, None)
         if news and going_on and not last and self.walk.may_go_on(response.url):
             yield self.api_listing_request(response.meta["api_page"] + 1)

@@ -73,7 +73,7 @@ class PortalBase(scrapy.Spider):
         self.catch_up = False
         self._swept = False
         self.seen_ids: set[str] = set()
-        self.blocks = BlockWatch(self.profile.drift.challenge_streak)
+        self.blocks = BlockWatch(self.profile.drift.challenge_streak, api.shell if api else None)
         self.blocked: str | None = None  # the stop line once the portal refuses the crawler
         self.walk = ListingWalk(self.rules, max_pages=self.max_pages, page_limit=None)  # from_crawler sets it
         self.failed: list[str] = []
