@@ -11,6 +11,8 @@ import gzip
 import itertools
 import json
 import os
+import re
+import select
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +21,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from portal_crawler.warc.archived import archived_response, parse_member
 from portal_crawler.warc.captures import _fast, iter_records
@@ -194,3 +198,32 @@ VERSION_COLUMNS = (
     " captions, images, template, quality"
 )
 CAPTURE_COLUMNS = "id, url, status, warc_filename, warc_offset, warc_record_id, record_type, payload_digest, article_id"
+
+
+def start_replay(archive: Path, log: Path, captures: int | None = 3) -> tuple[subprocess.Popen[str], int]:
+    """Start `replay` (pywb) on a free port; its first stdout line names the port (and `captures`, when given)."""
+    with open(log, "w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "portal_crawler.upkeep.replay", str(archive), "0"],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+    ready, _, _ = select.select([process.stdout], [], [], 20)
+    line = process.stdout.readline() if ready else ""
+    count = r"\d+" if captures is None else str(captures)
+    announced = re.fullmatch(rf"replay: http://127\.0\.0\.1:(\d+)/mps/ \({count} captures\)\n", line)
+    if not announced:
+        stop(process)
+        pytest.fail(f"replay did not start: {line!r}\n{log.read_text()}")
+    return process, int(announced[1])
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.stdout.close()

@@ -9,8 +9,6 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
-import re
-import select
 import socket
 import subprocess
 import sys
@@ -20,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers import start_replay, stop
 
 from portal_crawler.upkeep.replay import (
     ReplayError,
@@ -92,34 +91,6 @@ def third_run(archive: Path, article: RecordPointer) -> RecordPointer:
 
 def index_lines(index: Path) -> list[tuple[str, dict]]:
     return [(line.split(" ")[1], json.loads(line.split(" ", 2)[2])) for line in index.read_text().splitlines()]
-
-
-def start_replay(archive: Path, log: Path) -> tuple[subprocess.Popen[str], int]:
-    """Start the server on a free port; its first stdout line names the port."""
-    with open(log, "w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "portal_crawler.upkeep.replay", str(archive), "0"],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        )
-    ready, _, _ = select.select([process.stdout], [], [], 20)
-    line = process.stdout.readline() if ready else ""
-    announced = re.fullmatch(r"replay: http://127\.0\.0\.1:(\d+)/mps/ \(3 captures\)\n", line)
-    if not announced:
-        stop(process)
-        pytest.fail(f"replay did not start: {line!r}\n{log.read_text()}")
-    return process, int(announced[1])
-
-
-def stop(process: subprocess.Popen[str]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    process.stdout.close()
 
 
 @pytest.fixture(scope="module")

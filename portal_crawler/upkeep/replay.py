@@ -7,6 +7,7 @@ Layout, all under the archive directory (nothing is copied into a pywb `collecti
     replay/indexes/manifest.json        name -> size and mtime of each WARC file when indexed
     replay/indexes/index.cdxj           all of the above merged and sorted: what pywb reads
     replay/config.yaml                  the pywb configuration, rewritten at every start
+    replay/rules.yaml                   pywb's fuzzy rules with the JSON API's in front (`replay_rules.py`)
 
 Revisit records are indexed like responses (mime `warc/revisit`); pywb resolves them by
 payload digest to the original, wherever in the merged index it lies.
@@ -33,6 +34,7 @@ from typing import Any
 
 from portal_crawler.core.errors import UsageProblem
 from portal_crawler.core.paths import ArchivePaths
+from portal_crawler.upkeep.replay_rules import write_rules
 from portal_crawler.warc.reader import scan_file
 
 COLLECTION = "mps"
@@ -190,6 +192,9 @@ def write_config(archive_dir: Path) -> Path:
         f"    index_paths: {quoted(str(paths.merged_index))}\n"
         f"    archive_paths: {quoted(str(paths.warc_dir) + os.sep)}\n"
     )
+    rules = write_rules(paths.archive, paths.replay_dir / "rules.yaml")
+    if rules is not None:  # the archive holds JSON API answers: cache-busted API calls must find them
+        text += f"rules_file: {quoted(str(rules))}\n"
     _write_atomically(paths.config, text)
     return paths.config
 
