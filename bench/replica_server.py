@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--articles", type=int, default=200)
-    parser.add_argument("--layout", choices=("legacy", "current"), default="legacy")
+    parser.add_argument("--layout", choices=("legacy", "current", "app"), default="legacy")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-warm", dest="warm", action="store_false")
     args = parser.parse_args(argv)

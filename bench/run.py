@@ -16,6 +16,8 @@ from `os.wait4` (that child's own rusage, not the sum of all children).
   over the same files (bench/raw_read.py); reindex_ratio = raw s / reindex s.
   The same loop with FastWARC (reindex's reader) is reported beside it.
 - search: bench/search_bench.py when it exists (p50/p95 latency).
+- crawl_api: the same pair over `replica --layout app` (10,000 articles):
+  `crawl --full --source api` versus bench/bare_api_spider.py (crawl_ratio_api).
 
 Prints a table and writes bench/results/latest.json.
 """
@@ -52,6 +54,8 @@ LAYOUT = "legacy"
 FULL: dict[str, Any] = {
     "crawl_articles": 10_000,
     "crawl_pairs": 2,
+    "api_articles": 10_000,
+    "api_pairs": 1,
     "reindex_pairs": 1,
     "memory_articles": (2_000, 20_000),
     "search": {},
@@ -60,6 +64,8 @@ FULL: dict[str, Any] = {
 QUICK: dict[str, Any] = {
     "crawl_articles": 500,
     "crawl_pairs": 1,
+    "api_articles": 500,
+    "api_pairs": 1,
     "reindex_pairs": 1,
     "memory_articles": (2_000,),
     "search": {"n_articles": 2_000, "queries": 50},
@@ -196,8 +202,8 @@ def run_child(cmd: list[str], timeout: float = 1800) -> Child:
 class ReplicaProcess:
     """The replica portal in its own process (bench/replica_server.py), pre-rendered unless warm=False."""
 
-    def __init__(self, articles: int, warm: bool = True) -> None:
-        self.articles, self.warm = articles, warm
+    def __init__(self, articles: int, warm: bool = True, layout: str = LAYOUT) -> None:
+        self.articles, self.warm, self.layout = articles, warm, layout
         self.proc: subprocess.Popen[str] | None = None
         self.listing_url = self.base_url = ""
         self.warm_line = ""
@@ -215,7 +221,7 @@ class ReplicaProcess:
             "--articles",
             str(self.articles),
             "--layout",
-            LAYOUT,
+            self.layout,
             "--seed",
             str(SEED),
         ] + ([] if self.warm else ["--no-warm"])
@@ -311,23 +317,25 @@ class ReplicaProcess:
 # -- benchmarks ----------------------------------------------------------------------------------
 
 
-def archiving_crawl(url: str, archive: Path, full: bool = True) -> Child:
+def archiving_crawl(url: str, archive: Path, full: bool = True, api: bool = False) -> Child:
     cmd = [PY, "-m", "portal_crawler", "crawl", "--fast", "--start-url", url, "--archive", str(archive)]
-    return run_child(cmd + (["--full"] if full else []))
+    return run_child(cmd + (["--full"] if full else []) + (["--source", "api"] if api else []))
 
 
-def bare_crawl(url: str, log_file: Path) -> Child:
-    return run_child([PY, "-m", "bench.bare_spider", "--start-url", url, "--log-file", str(log_file)])
+def bare_crawl(url: str, log_file: Path, api: bool = False) -> Child:
+    module = "bench.bare_api_spider" if api else "bench.bare_spider"
+    return run_child([PY, "-m", module, "--start-url", url, "--log-file", str(log_file)])
 
 
-def crawl_round(kind: str, replica: ReplicaProcess, work: Path, number: int) -> dict[str, Any]:
+def crawl_round(kind: str, replica: ReplicaProcess, work: Path, number: int, api: bool = False) -> dict[str, Any]:
     replica.reset()
+    name = "api-" if api else ""
     with LoadWatch() as watch:
         if kind == "archiving":
-            archive = work / f"crawl-archive-{number}"
-            child = archiving_crawl(replica.listing_url, archive).check("archiving crawl")
+            archive = work / f"{name}crawl-archive-{number}"
+            child = archiving_crawl(replica.listing_url, archive, api=api).check(f"{name}archiving crawl")
         else:
-            child = bare_crawl(replica.listing_url, work / f"bare-{number}.log").check("bare crawl")
+            child = bare_crawl(replica.listing_url, work / f"{name}bare-{number}.log", api).check(f"{name}bare crawl")
         foreign = watch.stop(child.cpu_s, f"crawl {kind} round {number}")
     summary = child.stdout.strip().splitlines()[-1]
     counts = replica.counts()
@@ -584,6 +592,16 @@ def git_commit() -> dict[str, Any]:
 def table(results: dict[str, Any]) -> str:
     c, r, m, i, s = (results.get(k) or {} for k in ("crawl", "reindex", "memory", "incremental", "search"))
     rows = [("figure", "value", "baseline / detail")]
+    a = results.get("crawl_api") or {}
+    if a:
+        rows.append(
+            (
+                "crawl_ratio_api (archiving/bare pages/s)",
+                f"{a['crawl_ratio']:.3f}",
+                f"app replica, {a['articles']} articles; same requests: {a['same_requests']}"
+                f" ({a['requests_per_crawl']} each); CPU {a['archiving_cpu_s']} / {a['bare_cpu_s']} s",
+            )
+        )
     if c:
         rows += [
             (
@@ -708,6 +726,10 @@ def main(argv: list[str] | None = None) -> int:
 
         log("search: bench/search_bench.py")
         results["search"] = bench_search(cfg["search"], timeout=600)
+
+        from bench.api_crawl import bench_crawl_api
+
+        results["crawl_api"] = bench_crawl_api(cfg, work)
     finally:
         for each in replicas:
             each.stop()
@@ -717,6 +739,7 @@ def main(argv: list[str] | None = None) -> int:
     results["total_s"] = round(time.monotonic() - started, 1)
     flat = {
         "crawl_ratio": results["crawl"]["crawl_ratio"],
+        "crawl_ratio_api": results["crawl_api"]["crawl_ratio"],
         "rss_mb_2k": results["memory"]["rss_mb_2k"],
         "rss_mb_20k": results["memory"]["rss_mb_20k"],
         "nothing_new_requests": results["incremental"]["nothing_new_requests"],
