@@ -164,3 +164,15 @@ def test_api_base_points_the_walk_at_another_host(tmp_path: Path, replica_factor
     assert result.returncode == 0, result.stdout + result.stderr
     urls = [r["url"] for r in rows(archive / "catalogue.db", "SELECT url FROM captures")]
     assert any(u.startswith(replica.base_url + API) for u in urls)
+
+
+def test_an_incapsula_wall_in_front_of_the_api_stops_the_run_with_exit_4(tmp_path: Path, replica_factory) -> None:
+    replica = replica_factory(articles=20, layout="app", drift="challenge", challenge_kind="incapsula")
+    archive = tmp_path / "archive"
+    result = crawl(archive, replica.listing_url, extra=("--source", "api"))
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and "blocked" in result.stderr
+    db = archive / "catalogue.db"
+    assert rows(db, "SELECT COUNT(*) AS n FROM articles")[0]["n"] == 0
+    kept = rows(db, "SELECT COUNT(*) AS n FROM captures WHERE url LIKE '%/backend-portal/%'")[0]["n"]
+    assert kept >= 1  # every wall answer is archived as it came

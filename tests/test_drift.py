@@ -150,3 +150,17 @@ def test_app_shells_in_a_row_stop_the_run_with_exit_4(tmp_path: Path, replica_fa
     assert result.returncode == 4, result.stdout + result.stderr
     assert "blocked: 5 empty app shells in a row" in _stderr_lines(result)[0]
     assert rows(archive / "catalogue.db", "SELECT id FROM articles") == []
+
+
+def test_a_wall_in_place_of_the_only_listing_page_is_blocked_not_a_silent_error(
+    tmp_path: Path, replica_factory
+) -> None:
+    replica = replica_factory(articles=5, layout="current", drift="challenge", challenge_kind="cloudflare")
+    archive = tmp_path / "archive"
+    result = crawl(archive, replica.listing_url, extra=())
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert _stderr_lines(result) == [
+        f"portal-crawler: blocked: no listing page could be read: {replica.listing_url} is a Cloudflare challenge;"
+        " the portal is refusing this crawler"
+    ]
+    assert _last_run(archive)["status"] == "blocked"

@@ -28,6 +28,12 @@ from portal_crawler.middlewares import OutOfScope
 from portal_crawler.spiders import contracts
 from portal_crawler.spiders.sources import SOURCES, api_origin
 
+WALL_NAMES = {
+    "shell": "an empty app shell",
+    "challenge": "a bot-wall challenge",
+    "incapsula": "an Imperva Incapsula challenge",
+    "cloudflare": "a Cloudflare challenge",
+}
 PRIORITY = {"requisite": 30, "article": 20, "listing": 0}
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -56,16 +62,11 @@ class PortalBase(scrapy.Spider):
         self.start_urls = [u for s in urls for u in s.split(",") if u] or list(self.profile.start_urls)
         self.full = _flag(full)
         self.max_pages = int(max_pages) if max_pages not in (None, "") else None
-        if source not in SOURCES:
-            raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
-        self.source = source if self.profile.api is not None else "html"
-        self.using_api = self.source == "api"  # "auto" decides in start(), or on meeting an app shell
-        api = self.profile.api
-        self.api_base = api_origin(api, self.start_urls, self.profile.hosts, api_base) if api else ""
+        self._choose_source(source, api_base)
         extra_hosts = (
             *(urlsplit(u).netloc.lower() for u in self.start_urls),
             *contracts.check_hosts(),
-            *([urlsplit(self.api_base).netloc] if api else []),
+            *([urlsplit(self.api_base).netloc] if self.api_base else []),
         )
         self.rules = UrlRules(self.profile, extra_hosts)
         self.allowed_domains = sorted({host.rsplit(":", 1)[0] for host in self.rules.hosts})
@@ -73,12 +74,23 @@ class PortalBase(scrapy.Spider):
         self.catch_up = False
         self._swept = False
         self.seen_ids: set[str] = set()
+        api = self.profile.api
         self.blocks = BlockWatch(self.profile.drift.challenge_streak, api.shell if api else None)
         self.blocked: str | None = None  # the stop line once the portal refuses the crawler
+        self.walk_wall: str | None = None  # the first listing page met with a wall, and what it was
         self.walk = ListingWalk(self.rules, max_pages=self.max_pages, page_limit=None)  # from_crawler sets it
         self.failed: list[str] = []
         self._requisites_seen: set[str] = set()
         self.archive: ArchiveRun | None = None
+
+    def _choose_source(self, source: str, api_base: str | None) -> None:
+        """HTML pages or the JSON API (spiders/sources.py), and where the API is asked."""
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+        api = self.profile.api
+        self.source = source if api is not None else "html"
+        self.using_api = self.source == "api"  # "auto" decides in start(), or on meeting an app shell
+        self.api_base = api_origin(api, self.start_urls, self.profile.hosts, api_base) if api else ""
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         """An HTML listing page's callback: the walk's own (PortalSpider defines it)."""
@@ -130,13 +142,19 @@ class PortalBase(scrapy.Spider):
         """Whether this answer is a wall (a challenge, an empty shell) rather than the portal's page.
 
         A wall is archived but not read; a run of them (the profile's
-        `challenge_streak`) stops the run, politely, with one line.
+        `challenge_streak`) stops the run, politely, with one line. A run whose
+        walk never read a listing page because of a wall ends blocked too
+        (`walk_wall`, see PortalSpider.closed).
         """
         if self.blocked is not None:
             return True
         line = self.blocks.see(response)
+        kind = self.rules.classify(response.url).kind
+        if self.blocks.walled and kind in ("listing", "api_listing") and self.walk_wall is None:
+            wall = self.blocks.kinds[-1]
+            self.walk_wall = f"{response.url} is {WALL_NAMES.get(wall, 'a ' + wall + ' page')}"
         if line is None:
-            if self.blocks.walled and self.rules.classify(response.url).kind != "article":
+            if self.blocks.walled and kind != "article":
                 self.failed.append(response.url)  # articles are counted by the writer; this page is retried next run
             return self.blocks.walled
         self.blocked = line

@@ -113,7 +113,12 @@ class PortalSpider(Revisits):
             "errors": errors,
         }
         status = "ok" if errors == 0 and reason == "finished" else ("failed" if reason != "finished" else "errors")
-        if reason == "blocked":
+        if self.blocked is None and self.walk.pages == 0 and self.walk_wall is not None:
+            self.blocked = (
+                f"blocked: no listing page could be read: {self.walk_wall}; the portal is refusing this crawler"
+            )
+            self.logger.error("%s", self.blocked)
+        if reason == "blocked" or self.blocked is not None:
             status = "blocked"
         walk_complete = status == "ok" and not self.walk.stopped_early
         code = self.archive.close(status, counts, walk_complete, dict(self.walk.signals), self.blocked)
