@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -71,7 +72,7 @@ class ApiDetail:
     body_rules: ArticleTemplate  # paragraph, caption, byline, images, drop_patterns for the body HTML
     fetch_page: bool  # also fetch the article's own page (what a reader saw) and its requisites
 
-    @property
+    @cached_property
     def pattern(self) -> re.Pattern[str]:
         head, _, tail = self.path.partition(API_ID)
         return re.compile(f"^{re.escape(head)}(?P<api_id>[^/?#]+){re.escape(tail)}$")
