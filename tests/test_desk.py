@@ -196,7 +196,8 @@ def test_search_cli_json(archive: Path) -> None:
     hits = json.loads(result.stdout)
     assert sorted(h["id"] for h in hits) == ["t101", "t102"]
     hits = [h for h in hits if h["id"] == "t101"]
-    assert set(hits[0]) == {"id", "title", "published", "author", "url", "snippet", "rank"}
+    assert set(hits[0]) == {"id", "title", "published", "author", "url", "snippet", "rank", "replay_url"}
+    assert hits[0]["replay_url"] == "http://127.0.0.1:8090/mps/20230501000000/https://en.mps.gov.vn/news/t101.html"
     assert "[heroin]" in hits[0]["snippet"] and hits[0]["author"] == "Hoài An" and "\x1b" not in result.stdout
 
 
