@@ -1,4 +1,4 @@
-"""The reading room without a crawl: diffs, `history`, `diff`, `show --cite`.
+"""The reading room without a crawl: diffs, `history`, `diff`, `show --cite` and the Datasette plugin.
 
 The catalogue is built with the Catalogue API: article t1 has three versions
 (v2 edits a word, drops a comma and adds a paragraph; v3 only moves a comma),
@@ -8,7 +8,9 @@ test_citations.py; the browser in test_reading_room_browser.py.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,8 @@ from click.testing import CliRunner
 
 from portal_crawler.catalogue import Catalogue
 from portal_crawler.cli import cli
+from portal_crawler.desk.browse import make_app
+from portal_crawler.desk.chart import bar_chart, slots
 from portal_crawler.desk.diff import align, compare, is_minor, word_diff
 from portal_crawler.desk.diff_view import render_html, render_text
 from portal_crawler.desk.wayback import stamp14
@@ -230,3 +234,68 @@ def test_show_prints_the_replay_url_and_keeps_version_as_an_alias(archive: Path)
     assert code == 2 and "disagree" in err
     shown = json.loads(cli_run("show", "t1", "--json", "--archive", str(archive))[1])
     assert shown["replay_url"] == "http://127.0.0.1:8090/mps/20261103104530/https://en.mps.gov.vn/news/t1.html"
+
+
+# -- the Datasette reading room ---------------------------------------------------------------
+
+
+def pages(archive: Path, *paths: str) -> list[str]:
+    datasette = make_app(archive / "catalogue.db", replay_base="http://127.0.0.1:8123")
+
+    async def fetch() -> list[str]:
+        await datasette.invoke_startup()
+        answers = [await datasette.client.get(path) for path in paths]
+        assert [a.status_code for a in answers] == [200] * len(paths), [a.text[:300] for a in answers]
+        return [a.text for a in answers]
+
+    try:
+        return asyncio.run(fetch())
+    finally:
+        for database in datasette.databases.values():
+            database.close()
+
+
+def test_versions_view_shows_each_diff_and_replay_link(archive: Path) -> None:
+    html, data = pages(
+        archive,
+        "/catalogue/versions_of_article?article_id=t1",
+        "/catalogue/versions_of_article.json?article_id=t1&_shape=array",
+    )
+    assert "<del>drug</del><ins>heroin</ins>" in html and "first version" in html
+    assert html.count('class="portal-change portal-minor"') == 2  # v2's comma, v3's semicolon
+    assert 'href="http://127.0.0.1:8123/mps/20261103104530/https://en.mps.gov.vn/news/t1.html"' in html
+    rows = json.loads(data)
+    assert [r["version"] for r in rows] == [1, 2, 3]
+    assert json.loads(rows[2]["changes"])["summary"] == "body paragraphs: 1 changed (1 minor)"
+
+
+def test_article_rows_link_to_their_replay_and_versions_and_cut_bodies_in_tables(archive: Path) -> None:
+    table, row, css = pages(
+        archive, "/catalogue/articles", "/catalogue/articles/t1", "/-/static-plugins/portal_crawler.datasette/room.css"
+    )
+    replay = 'class="portal-replay" href="http://127.0.0.1:8123/mps/20261103104530/https://en.mps.gov.vn/news/t1.html"'
+    assert replay in table and replay in row
+    assert 'class="portal-versions" href="/catalogue/versions_of_article?article_id=t1">versions (3)' in row
+    body = V3["body"]
+    assert body.replace("\n", "&#10;") not in table and body[:290] in table  # cut in the table (300 characters)
+    assert re.search(r'<td class="col-body[^"]*">' + re.escape(body[:40]), row) and "Update: a third arrest." in row
+    assert "portal-record" in row and "white-space: nowrap" in css
+
+
+def test_author_query_folds_case_and_diacritics_like_the_cli(archive: Path) -> None:
+    (data,) = pages(archive, "/catalogue/articles_by_author.json?author=HOAI&_shape=array")
+    assert {r["id"] for r in json.loads(data)} == {"t1", "t2"}
+
+
+def test_counts_per_month_and_year_are_drawn(archive: Path) -> None:
+    month, year = pages(archive, "/catalogue/articles_per_month", "/catalogue/articles_per_year")
+    assert '<svg class="portal-chart"' in month and "<title>2026-10: 2 articles</title>" in month
+    assert "<title>2026: 2 articles</title>" in year
+
+
+def test_the_chart_fills_the_gaps() -> None:
+    assert slots({"2023-11": 2, "2024-02": 1}) == [("2023-11", 2), ("2023-12", 0), ("2024-01", 0), ("2024-02", 1)]
+    assert slots({"2021": 3, "2023": 1}) == [("2021", 3), ("2022", 0), ("2023", 1)]
+    svg = bar_chart([("2023-11", 2), ("2024-02", 1)], "Articles <per> month")
+    assert svg.count('class="portal-bar"') == 4 and "<title>2023-12: 0 articles</title>" in svg
+    assert "Articles &lt;per&gt; month" in svg and bar_chart([], "none") == ""
