@@ -11,7 +11,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.client
+import os
+import pty
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -139,3 +143,27 @@ def test_the_timemap_lists_every_capture_of_the_article(edited: tuple[Path, str]
         if line.strip().startswith("replay: "):
             stamp = re.search(r"/mps/(\d{14})/", line)[1]
             assert f"/mps/{stamp}/".encode() in links, (stamp, links[:500])
+
+
+def test_diff_is_coloured_on_a_terminal_only(edited: tuple[Path, str]) -> None:
+    archive, article = edited
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    command = [sys.executable, "-m", "portal_crawler", "diff", article, "--archive", str(archive)]
+    with subprocess.Popen(command, stdout=follower, stderr=subprocess.PIPE, env=env) as process:
+        os.close(follower)
+        shown = b""
+        while chunk := _read(leader):
+            shown += chunk
+        assert process.wait(30) == 0
+    os.close(leader)
+    assert b"\x1b[32m{+Update 1: " in shown  # green insertions on a terminal
+    piped = run_cli("diff", article, "--archive", str(archive))
+    assert "{+Update 1: " in piped.stdout and "\x1b[" not in piped.stdout
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # EIO: the other side of the terminal closed
+        return b""

@@ -236,6 +236,13 @@ def test_show_prints_the_replay_url_and_keeps_version_as_an_alias(archive: Path)
     assert shown["replay_url"] == "http://127.0.0.1:8090/mps/20261103104530/https://en.mps.gov.vn/news/t1.html"
 
 
+def test_search_prints_each_hit_with_the_replay_url_of_its_latest_version(archive: Path) -> None:
+    code, out, _ = cli_run("search", "accomplices", "--archive", str(archive), "--replay-base", "http://10.0.0.1:81")
+    assert code == 0
+    assert "    replay: http://10.0.0.1:81/mps/20261103104530/https://en.mps.gov.vn/news/t1.html" in out.splitlines()
+    assert "    replay: http://10.0.0.1:81/mps/20261101080000/https://en.mps.gov.vn/news/t2.html" in out.splitlines()
+
+
 # -- the Datasette reading room ---------------------------------------------------------------
 
 
