@@ -140,6 +140,27 @@ SHOW = [
     c("show", "t1", "--archive", "{not_sqlite}", says="not a usable SQLite catalogue"),
     c("show", "t1", "--archive", "{foreign}", says="not a usable SQLite catalogue"),
 ]
+HISTORY = [
+    c("history", "t0", "--archive", "{archive}", says="no article 't0'", uses="archive"),
+    c("history", "{article}", "--replay-base", "ftp://x", says="absolute http(s) URL", uses="archive"),
+    c("history", "t1", "--archive", "{missing}", says="no archive at"),
+    c("diff", "t0", "--archive", "{archive}", says="no article 't0'", uses="archive"),
+    c("diff", "{article}", "1", "9", "--archive", "{archive}", says="has versions 1 to", uses="archive"),
+    c("diff", "{article}", "0", "--archive", "{archive}", says="'[V1]'", uses="archive"),
+    c("diff", "{article}", "1", "2", "3", "--archive", "{archive}", says="unexpected extra argument", uses="archive"),
+    c("diff", "t1", "--archive", "{not_sqlite}", says="not a usable SQLite catalogue"),
+    c(
+        "show",
+        "{article}",
+        "--article-version",
+        "9",
+        "--archive",
+        "{archive}",
+        says="has versions 1 to",
+        uses="archive",
+    ),
+    c("show", "{article}", "--cite", "--replay-base", "http://u:p@h/", says="user name", uses="archive"),
+]
 VERIFY = [
     c("verify", "--archive", "{missing}", says="no archive at"),
     c("verify", "--archive", "/proc/x", says="no archive at"),
@@ -268,7 +289,21 @@ BROWSE = [
     c("browse", "--port", "{busy_port}", "--archive", "{archive}", says="pick another --port", uses="archive"),
     c("browse", "--archive", "{not_sqlite}", says="not a usable SQLite catalogue"),
 ]
-CASES = [*CRAWL, *REPLICA, *DEMO, *PROBE, *SHOW, *VERIFY, *REINDEX, *REPLAY, *SEARCH, *EXPORT, *STATS, *BROWSE]
+CASES = [
+    *CRAWL,
+    *REPLICA,
+    *DEMO,
+    *PROBE,
+    *SHOW,
+    *HISTORY,
+    *VERIFY,
+    *REINDEX,
+    *REPLAY,
+    *SEARCH,
+    *EXPORT,
+    *STATS,
+    *BROWSE,
+]
 
 
 # -- the places the argv refer to ---------------------------------------------

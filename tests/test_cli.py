@@ -57,7 +57,7 @@ def test_the_entry_point_is_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest
             main()
         assert ended.value.code == code, argv
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith("portal-crawler: give a command: browse, crawl, demo, export")
+    assert err[0].startswith("portal-crawler: give a command: browse, crawl, demo, diff, export")
     assert err[1] == "portal-crawler: No such command 'nosuchcommand'. (see 'portal-crawler --help')"
 
 

@@ -196,7 +196,8 @@ def test_search_cli_json(archive: Path) -> None:
     hits = json.loads(result.stdout)
     assert sorted(h["id"] for h in hits) == ["t101", "t102"]
     hits = [h for h in hits if h["id"] == "t101"]
-    assert set(hits[0]) == {"id", "title", "published", "author", "url", "snippet", "rank"}
+    assert set(hits[0]) == {"id", "title", "published", "author", "url", "snippet", "rank", "replay_url"}
+    assert hits[0]["replay_url"] == "http://127.0.0.1:8090/mps/20230501000000/https://en.mps.gov.vn/news/t101.html"
     assert "[heroin]" in hits[0]["snippet"] and hits[0]["author"] == "Hoài An" and "\x1b" not in result.stdout
 
 
@@ -424,7 +425,7 @@ def test_datasette_serves_the_catalogue_and_canned_queries(archive: Path) -> Non
         assert len(await get("/catalogue/articles.json?_shape=array")) == len(ARTICLES)
         assert {r["id"] for r in await get("/catalogue/articles.json?_search=heroin&_shape=array")} == {"t101", "t102"}
         assert len(await get("/catalogue/latest_articles.json?_shape=array")) == len(ARTICLES)
-        assert {r["id"] for r in await get("/catalogue/articles_by_author.json?author=An&_shape=array")} == {
+        assert {r["id"] for r in await get("/catalogue/articles_by_author.json?author=HOAI&_shape=array")} == {
             "t101",
             "t104",
         }
@@ -451,7 +452,9 @@ def test_metadata_describes_every_table_and_column(catalogue) -> None:
     assert set(metadata()["databases"]["catalogue"]["queries"]) == {
         "latest_articles",
         "articles_by_author",
+        "versions_of_article",
         "articles_per_month",
+        "articles_per_year",
         "captures_of_article",
     }
 

@@ -55,8 +55,20 @@ def dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
-def _marks(values: list[str]) -> str:
+def _marks(values: list[Any]) -> str:
     return ",".join("?" * len(values))
+
+
+def capture_rows(conn: sqlite3.Connection, capture_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Whole `captures` rows by id (WARC-Date, record ID, payload digest...): replay links and citations.
+
+    A plain function over a connection too, so Datasette's own connections (the reading room) read it.
+    """
+    wanted = sorted({i for i in capture_ids if i is not None})
+    if not wanted:
+        return {}
+    cursor = conn.execute(f"SELECT * FROM captures WHERE id IN ({_marks(wanted)})", wanted)
+    return {row["id"]: row for row in dicts(cursor)}
 
 
 class CatalogueReads:
@@ -132,6 +144,16 @@ class CatalogueReads:
         """Every capture as stored, unchecked (verify reports a pointer outside warc/ itself)."""
         for row in self.conn.execute(f"{_POINTER_SELECT} ORDER BY id"):
             yield CapturePointer(*row)
+
+    def capture_rows(self, capture_ids: list[int]) -> dict[int, dict[str, Any]]:
+        return capture_rows(self.conn, capture_ids)
+
+    def article_captures(self, article_ids: list[str]) -> dict[str, int]:
+        """The capture of each article's latest version (articles.capture_id), for those that have one."""
+        if not article_ids:
+            return {}
+        sql = f"SELECT id, capture_id FROM articles WHERE id IN ({_marks(article_ids)}) AND capture_id IS NOT NULL"
+        return dict(self.conn.execute(sql, article_ids).fetchall())
 
     def record_ids(self) -> set[str]:
         return {row[0] for row in self.conn.execute("SELECT warc_record_id FROM captures")}

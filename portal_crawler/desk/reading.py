@@ -75,6 +75,8 @@ def page_html(catalogue: Catalogue, warc_dir: Path, article: dict[str, Any], lat
 
 
 def article_text(article: dict[str, Any]) -> str:
+    """The article as plain text; its replay URL too when `article["replay_url"]` holds one."""
+    replay = [f"Replay:    {article['replay_url']}"] if article.get("replay_url") else []
     lines = [
         article["title"] or "(no title)",
         "",
@@ -82,6 +84,7 @@ def article_text(article: dict[str, Any]) -> str:
         f"Author:    {article.get('author') or 'unknown'}",
         f"Source:    {article['url']}",
         f"Captured:  {article.get('captured_at') or article.get('last_seen')}",
+        *replay,
         f"Version:   {article.get('version')}   Quality: {article.get('quality')}",
         "",
     ]
