@@ -43,11 +43,15 @@ def ensure_chromium() -> Path:
         return CHROMIUM
     apt = shutil.which("apt-get")
     if os.geteuid() != 0 or apt is None:
-        pytest.skip(f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get): apt install chromium")
+        pytest.skip(
+            f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get): apt install chromium"
+        )
     if not _install_attempted:
         _install_attempted.append(_apt_install(apt))
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing and 'apt-get install -y chromium' did not provide it: {_install_attempted[0]}")
+        pytest.skip(
+            f"{CHROMIUM} is missing and 'apt-get install -y chromium' did not provide it: {_install_attempted[0]}"
+        )
     return CHROMIUM
 
 

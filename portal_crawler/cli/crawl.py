@@ -68,6 +68,7 @@ CRAWL_EXITS = (EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_DRIFT, EXIT_BLOCKED, EXIT_
     callback=overrides_callback,
     help="Override a Scrapy setting (repeatable); VALUE must fit the setting's type.",
 )
+@click.option("--wacz", is_flag=True, help="Then write the run's WACZ package: ARCHIVE/warc/MPS-run-N.wacz.")
 def crawl(
     archive: Path,
     profile: str,
@@ -78,6 +79,7 @@ def crawl(
     fast: bool,
     warc_max_size: int | None,
     overrides: dict[str, Any],
+    wacz: bool,
 ) -> None:
     """One crawl run: incremental unless --full; prints a one-line summary.
 
@@ -102,6 +104,10 @@ def crawl(
     options.settings.update(overrides)
     result = run_crawl(options)
     click.echo(result.summary())
+    if wacz:
+        from portal_crawler.wacz.build import write_run_wacz
+
+        click.echo(write_run_wacz(options.archive, result.run_id))
     problem = result.problem_line()
     if problem:
         raise RunOutcome(problem, result.exit_code)

@@ -27,6 +27,7 @@ from portal_crawler.wacz.layout import (
     PROFILE,
     WACZ_VERSION,
     ZIPNUM_LINES,
+    EmptySlice,
     SliceSpec,
     WaczFailure,
 )
@@ -80,6 +81,15 @@ def write_wacz(archive: Path, request: WaczRequest) -> WaczReport:
             selection.close()
     finally:
         catalogue.close()
+
+
+def write_run_wacz(archive: Path, run_id: int) -> str:
+    """`crawl --wacz`: the run's package beside the WARC files (`warc/MPS-run-N.wacz`); its report line."""
+    output = ArchivePaths(archive).warc / f"MPS-run-{run_id}.wacz"
+    try:
+        return write_wacz(archive, WaczRequest(output, SliceSpec(run=run_id))).line()
+    except EmptySlice:
+        return f"wacz: run {run_id} captured nothing: no package written"
 
 
 def _package(paths: ArchivePaths, selection: Selection, request: WaczRequest) -> WaczReport:

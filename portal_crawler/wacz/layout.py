@@ -38,6 +38,10 @@ class WaczProblem(UsageProblem):
     """The package cannot be made as asked (bad slice, unusable output path): exit 2, nothing written."""
 
 
+class EmptySlice(WaczProblem):
+    """The slice holds no captures: there is nothing to package."""
+
+
 class WaczFailure(Failure):
     """The package could not be completed (a damaged WARC record, a failed write): exit 1, nothing left behind."""
 

@@ -23,7 +23,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from portal_crawler.wacz.layout import SliceSpec, WaczProblem
+from portal_crawler.wacz.layout import EmptySlice, SliceSpec, WaczProblem
 
 MAX_HOPS = 8  # as warc.revisit: a longer chain (or a loop) is not an archive this crawler wrote
 _SEEDS = {
@@ -72,7 +72,7 @@ class Selection:
         params = {"since": spec.since, "until": spec.until, "run": spec.run}
         conn.execute(f"INSERT INTO temp.wacz_slice (id) {_SEEDS[kind]}", params)
         if self.count() == 0:
-            raise WaczProblem(f"nothing to package: {spec.describe()} holds no captures")
+            raise EmptySlice(f"nothing to package: {spec.describe()} holds no captures")
 
     def close(self) -> None:
         for table in ("wacz_slice", "wacz_records"):
