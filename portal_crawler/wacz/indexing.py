@@ -27,6 +27,7 @@ from typing import IO, Any
 
 from cdxj_indexer.main import CDXJIndexer, CompressedWriter
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import DecompressingBufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParserException
 
@@ -47,8 +48,22 @@ class RecordDamage(Exception):
         self.offset = offset
 
 
+class StrictReader(DecompressingBufferedReader):
+    """warcio's gzip reader, except that a member that fails to inflate part way raises instead of being cut short.
+
+    warcio prints the zlib error on stderr and reads on as if the member had
+    ended (its choice for salvaging damaged files); a package must not hold a
+    damaged record, so here the error stops it.
+    """
+
+    def _decompress(self, data: bytes) -> bytes:
+        if self.decompressor is not None and data and self.num_block_read > 0:
+            return bytes(self.decompressor.decompress(data))  # zlib.error propagates
+        return bytes(super()._decompress(data))
+
+
 class CheckingIndexer(CDXJIndexer):
-    """cdxj-indexer, reading with warcio's digest checks on: a record whose digests fail raises ArchiveLoadFailed."""
+    """cdxj-indexer reading strictly: warcio's digest checks on, and a gzip member that breaks is an error."""
 
     records: ArchiveIterator | None = None
 
@@ -60,6 +75,7 @@ class CheckingIndexer(CDXJIndexer):
             verify_http=self.verify_http,
             check_digests="raise",
         )
+        self.records.reader = StrictReader(self.records.fh, block_size=self.records.reader.block_size)
         return self.records
 
     def record_offset(self) -> int:

@@ -19,9 +19,10 @@ import lxml.html
 from lxml import etree
 
 from portal_crawler.core.paths import ArchivePaths
+from portal_crawler.wacz.layout import WaczFailure
 from portal_crawler.wacz.selection import Selection
 from portal_crawler.warc.codings import DECODE_LIMIT
-from portal_crawler.warc.reader import read_record
+from portal_crawler.warc.reader import WarcReadError, read_record
 from portal_crawler.warc.revisit import resolve_revisit
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,13 @@ def add_requisites(selection: Selection, paths: ArchivePaths) -> int:
 
     pages = 0
     for capture_id, url, filename, offset in selection.pages():
-        record = resolve_revisit(read_record(paths.warc_file(filename), offset), locate)
+        try:
+            record = resolve_revisit(read_record(paths.warc_file(filename), offset), locate)
+        except WarcReadError as error:
+            raise WaczFailure(
+                f"{error.path}: damaged WARC record at offset {error.offset}: {error.reason};"
+                " no package was written (run 'portal-crawler verify')"
+            ) from None
         if record is None:
             continue  # a revisit whose original the archive lacks: nothing to read (verify reports it)
         try:
