@@ -403,6 +403,13 @@ def test_bad_input_is_one_line_and_leaves_nothing(archive: Archive, tmp_path: Pa
     no_package_left(tmp_path, {"there.wacz"})
 
 
+def test_replay_refuses_a_wacz_it_cannot_read(tmp_path: Path) -> None:
+    (tmp_path / "broken.wacz").write_bytes(b"PK not really")
+    for name, says in (("missing.wacz", "no such file"), ("broken.wacz", "is not a WACZ file")):
+        result = run_cli("replay", "--wacz", str(tmp_path / name), "--port", "0", timeout=60)
+        assert result.returncode == 2 and says in one_line(result), result.stderr
+
+
 @pytest.mark.parametrize("slice_args", [(), ("--run", "1")], ids=["whole", "run-1"])
 def test_a_damaged_record_stops_the_package_and_names_it(archive: Archive, tmp_path: Path, slice_args) -> None:
     copy = tmp_path / "archive"

@@ -8,7 +8,8 @@
 - `indexing`: CDXJ with cdxj-indexer, per WARC file, merged, ZipNum-compressed when large;
 - `pages`: pages/pages.jsonl (articles with their text) and pages/extraPages.jsonl (listings);
 - `build`: `write_wacz`, all of the above in order;
-- `zipped`: reading a package back (entries, stored data offsets); `verify`: `verify_wacz`;
+- `zipped`: reading a package back (entries, stored data offsets); `verify`: `verify_wacz`, with
+  `pointers` (does an index line point at its record?);
 - `replay_index`: a pywb index that reads the WARC records inside a WACZ in place.
 
 Imports core, warc and catalogue only; cli and upkeep.replay import it.
