@@ -104,14 +104,19 @@ def crawl(
     options.settings.update(overrides)
     result = run_crawl(options)
     click.echo(result.summary())
-    if wacz:
-        from portal_crawler.wacz.build import write_run_wacz
-
-        click.echo(write_run_wacz(options.archive, result.run_id))
+    _package_run(wacz, options.archive, result.run_id)
     problem = result.problem_line()
     if problem:
         raise RunOutcome(problem, result.exit_code)
     sys.exit(result.exit_code)
+
+
+def _package_run(wanted: bool, archive: Path, run_id: int) -> None:
+    """`crawl --wacz`: the run's WACZ package, written beside its WARC files once the run has ended."""
+    if wanted:
+        from portal_crawler.wacz.build import write_run_wacz
+
+        click.echo(write_run_wacz(archive, run_id))
 
 
 @click.command(cls=PortalCommand, exit_codes=(EXIT_OK, EXIT_USAGE))
