@@ -273,7 +273,7 @@ WACZ = [  # more in tests/test_wacz.py (a damaged record, an unwritable director
     c("wacz", "--archive", "{archive}", "--output", "{tmp}/a.wacz", "--run", "0", says="--run", uses="archive"),
     c("wacz", "--archive", "{archive}", "--output", "{tmp}/a.zip", says="must end in .wacz", uses="archive"),
     c("wacz", "--archive", "{archive}", "--output", "{missing}/a.wacz", says="does not exist", uses="archive"),
-    c("wacz", "--archive", "{archive}", "--output", "{tmp}/a.wacz", "--since", "soon", says="not a date", uses="archive"),
+    c("wacz", "--archive", "{archive}", "--output", "{tmp}/a.wacz", "--until", "x", says="not a date", uses="archive"),
     c("wacz", "--verify", "{a_file}", says="is not a WACZ file"),
     c("wacz", "--verify", "{a_file}", says="is not a WACZ file", process=True),
 ]
