@@ -52,7 +52,7 @@ def wacz(
     Example: portal-crawler wacz --since 2024-01-01 --until 2024-12-31 --output mps-2024.wacz
     """
     if verify_file is not None:
-        _verify(verify_file, given=output is not None or since or until or run_id)
+        _verify(verify_file, given=output is not None or since or until or run_id or title or description or force)
         return
     if output is None:
         raise UsageProblem("give --output FILE.wacz (or --verify FILE.wacz to check a package)")
@@ -67,7 +67,7 @@ def _verify(path: Path, given: object) -> None:
     from portal_crawler.wacz.verify import verify_wacz
 
     if given:
-        raise UsageProblem("--verify checks a package: give it alone (no --output, --since, --until or --run)")
+        raise UsageProblem("--verify checks a package: give it alone (no --output, --since, --until, --run, --title)")
     report = verify_wacz(path)
     for problem in report.problems:
         say(problem)
