@@ -17,6 +17,9 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/portal-crawler demo --archive demo-archive
+	$(BIN)/portal-crawler wacz --archive demo-archive --output demo-archive/demo.wacz --force
+	@echo "demo-archive/demo.wacz: open it in ReplayWeb.page (https://replayweb.page, 'Choose File'; nothing is uploaded),"
+	@echo "or replay it here: $(BIN)/portal-crawler replay --wacz demo-archive/demo.wacz --port 8090, then http://127.0.0.1:8090/mps/"
 
 crawl: $(STAMP)
 	$(BIN)/portal-crawler crawl --archive $(ARCHIVE)

@@ -18,6 +18,9 @@ from `os.wait4` (that child's own rusage, not the sum of all children).
 - search: bench/search_bench.py when it exists (p50/p95 latency).
 - crawl_api: the same pair over `replica --layout app` (10,000 articles):
   `crawl --full --source api` versus bench/bare_api_spider.py (crawl_ratio_api).
+- wacz: bench/wacz_bench.py: `portal-crawler wacz` of the crawl's archive versus a plain copy
+  of the same WARC bytes (wacz_ratio = package MB/s / copy MB/s), and the package's peak RSS
+  for each memory crawl's archive (wacz_rss_mb_2k, wacz_rss_mb_20k).
 
 Prints a table and writes bench/results/latest.json.
 """
@@ -45,6 +48,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from bench import wacz_bench
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PY = sys.executable
@@ -58,6 +63,7 @@ FULL: dict[str, Any] = {
     "api_pairs": 1,
     "reindex_pairs": 1,
     "memory_articles": (2_000, 20_000),
+    "wacz_pairs": 2,
     "search": {},
     "budget_s": 19.5 * 60,
 }
@@ -68,6 +74,7 @@ QUICK: dict[str, Any] = {
     "api_pairs": 1,
     "reindex_pairs": 1,
     "memory_articles": (2_000,),
+    "wacz_pairs": 1,
     "search": {"n_articles": 2_000, "queries": 50},
     "budget_s": 3 * 60,
 }
@@ -471,10 +478,11 @@ def bench_reindex(archive: Path, work: Path, pairs: int) -> dict[str, Any]:
     }
 
 
-def bench_memory(replicas: dict[int, ReplicaProcess], work: Path) -> dict[str, Any]:
+def bench_memory(replicas: dict[int, ReplicaProcess], work: Path, wacz: bool = True) -> dict[str, Any]:
     """All sizes at once, one archiving crawl per replica: peak RSS does not depend on
     the CPU the crawls share (each replica serves pre-rendered pages, so two crawls
-    and their replicas fit the two cores), and this saves minutes of the budget."""
+    and their replicas fit the two cores), and this saves minutes of the budget.
+    Each archive is packaged as a WACZ (its peak RSS) before it is removed."""
     from concurrent.futures import ThreadPoolExecutor
 
     def one(articles: int) -> dict[str, Any]:
@@ -484,6 +492,7 @@ def bench_memory(replicas: dict[int, ReplicaProcess], work: Path) -> dict[str, A
         child = archiving_crawl(replica.listing_url, archive).check("memory crawl")
         requests = sum(replica.counts().values())
         replica.stop()
+        packaged = wacz_bench.package_rss(articles, archive, work) if wacz else {}
         shutil.rmtree(archive, ignore_errors=True)
         log(
             f"  memory: {articles} articles, {requests} requests: peak RSS {child.rss_mb:.0f} MB ({child.wall_s:.0f} s)"
@@ -493,6 +502,7 @@ def bench_memory(replicas: dict[int, ReplicaProcess], work: Path) -> dict[str, A
             "requests": requests,
             "wall_s": round(child.wall_s, 1),
             "cpu_s": round(child.cpu_s, 1),
+            "wacz": packaged,
         }
 
     with ThreadPoolExecutor(len(replicas)) as pool:
@@ -500,6 +510,8 @@ def bench_memory(replicas: dict[int, ReplicaProcess], work: Path) -> dict[str, A
     return {
         "rss_mb_2k": by_size.get(2000, {}).get("rss_mb"),
         "rss_mb_20k": by_size.get(20000, {}).get("rss_mb"),
+        "wacz_rss_mb_2k": by_size.get(2000, {}).get("wacz", {}).get("rss_mb"),
+        "wacz_rss_mb_20k": by_size.get(20000, {}).get("wacz", {}).get("rss_mb"),
         "concurrent": len(by_size) > 1,
         "by_articles": by_size,
     }
@@ -591,6 +603,7 @@ def git_commit() -> dict[str, Any]:
 
 def table(results: dict[str, Any]) -> str:
     c, r, m, i, s = (results.get(k) or {} for k in ("crawl", "reindex", "memory", "incremental", "search"))
+    w = results.get("wacz") or {}
     rows = [("figure", "value", "baseline / detail")]
     a = results.get("crawl_api") or {}
     if a:
@@ -641,6 +654,20 @@ def table(results: dict[str, Any]) -> str:
                 f"reindex {r['reindex_s']} s vs raw warcio {r['raw_read_s']} s ({r['warc_mb']} MB WARC)",
             )
         ]
+    if w:
+        rows += [
+            (
+                "wacz_ratio (package MB/s / copy MB/s)",
+                f"{w['wacz_ratio']:.4f}",
+                f"package {w['wacz_mb_s']} MB/s ({w['wacz_s']} s) vs plain copy {w['copy_mb_s']} MB/s"
+                f" ({w['warc_mb']} MB WARC); run slice {w['slice_run_1_s']} s",
+            )
+        ]
+    if m:
+        rows += [
+            ("wacz_rss_mb_2k", f"{m.get('wacz_rss_mb_2k')}", "peak RSS of `portal-crawler wacz`, whole archive"),
+            ("wacz_rss_mb_20k", f"{m.get('wacz_rss_mb_20k')}", ""),
+        ]
     rows += [
         ("search_p50_ms", f"{s.get('search_p50_ms')}", s.get("note", "")),
         ("search_p95_ms", f"{s.get('search_p95_ms')}", ""),
@@ -690,7 +717,8 @@ def main(argv: list[str] | None = None) -> int:
         t_archiving, t_bare = rows[0]["wall_s"], rows[1]["wall_s"]
         # What is still to come after the crawl pairs, from the first pair's times.
         memory_s = t_archiving * max(cfg["memory_articles"]) / cfg["crawl_articles"] * 1.1
-        rest_s = 5 + cfg["reindex_pairs"] * 0.3 * t_archiving + memory_s + (40 if not args.quick else 5) + 15
+        wacz_s = (cfg["wacz_pairs"] + 1) * 0.3 * t_archiving  # packaging the archive, per pair and the slice
+        rest_s = 5 + cfg["reindex_pairs"] * 0.3 * t_archiving + wacz_s + memory_s + (40 if not args.quick else 5) + 15
         extra_pairs = cfg["crawl_pairs"] - 1
         can = 0
         while can < extra_pairs:
@@ -721,6 +749,9 @@ def main(argv: list[str] | None = None) -> int:
         log("reindex: portal-crawler reindex versus a plain warcio read of the same files")
         results["reindex"] = bench_reindex(archive, work, cfg["reindex_pairs"])
 
+        log("wacz: portal-crawler wacz of the archive versus a plain copy of its WARC bytes")
+        results["wacz"] = wacz_bench.bench_wacz(archive, work / "wacz", cfg["wacz_pairs"])
+
         log(f"memory: archiving crawls at {', '.join(map(str, memory_replicas))} articles, run side by side")
         results["memory"] = bench_memory(memory_replicas, work)
 
@@ -747,6 +778,9 @@ def main(argv: list[str] | None = None) -> int:
         "reindex_ratio": results["reindex"]["reindex_ratio"],
         "search_p50_ms": results["search"].get("search_p50_ms"),
         "search_p95_ms": results["search"].get("search_p95_ms"),
+        "wacz_ratio": results["wacz"]["wacz_ratio"],
+        "wacz_rss_mb_2k": results["memory"]["wacz_rss_mb_2k"],
+        "wacz_rss_mb_20k": results["memory"]["wacz_rss_mb_20k"],
     }
     results["machine"]["load_avg_at_end"] = os.getloadavg()
     results["notes"] += FOREIGN

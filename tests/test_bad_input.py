@@ -289,6 +289,18 @@ BROWSE = [
     c("browse", "--port", "{busy_port}", "--archive", "{archive}", says="pick another --port", uses="archive"),
     c("browse", "--archive", "{not_sqlite}", says="not a usable SQLite catalogue"),
 ]
+WACZ = [  # more in tests/test_wacz.py (a damaged record, an unwritable directory, --verify of tampered packages)
+    c("wacz", "--archive", "{archive}", says="give --output FILE.wacz", uses="archive"),
+    c("wacz", "--archive", "{missing}", "--output", "{tmp}/a.wacz", says="no archive at"),
+    c("wacz", "--archive", "{not_sqlite}", "--output", "{tmp}/a.wacz", says="not a usable SQLite catalogue"),
+    c("wacz", "--archive", "{archive}", "--output", "{tmp}/a.wacz", "--run", "9", says="no such run", uses="archive"),
+    c("wacz", "--archive", "{archive}", "--output", "{tmp}/a.wacz", "--run", "0", says="--run", uses="archive"),
+    c("wacz", "--archive", "{archive}", "--output", "{tmp}/a.zip", says="must end in .wacz", uses="archive"),
+    c("wacz", "--archive", "{archive}", "--output", "{missing}/a.wacz", says="does not exist", uses="archive"),
+    c("wacz", "--archive", "{archive}", "--output", "{tmp}/a.wacz", "--until", "x", says="not a date", uses="archive"),
+    c("wacz", "--verify", "{a_file}", says="is not a WACZ file"),
+    c("wacz", "--verify", "{a_file}", says="is not a WACZ file", process=True),
+]
 CASES = [
     *CRAWL,
     *REPLICA,
@@ -303,6 +315,7 @@ CASES = [
     *EXPORT,
     *STATS,
     *BROWSE,
+    *WACZ,
 ]
 
 

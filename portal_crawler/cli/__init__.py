@@ -1,4 +1,4 @@
-"""The `portal-crawler` command: one click group over the commands of crawl.py, upkeep.py and desk.py.
+"""The `portal-crawler` command: one click group over the commands of crawl.py, upkeep.py, desk.py and wacz.py.
 
 Errors of every command become one line on stderr in one place, cli.errors.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from portal_crawler import __version__
-from portal_crawler.cli import crawl, desk, upkeep
+from portal_crawler.cli import crawl, desk, upkeep, wacz
 from portal_crawler.cli.errors import PROG, PortalGroup
 
 
@@ -18,7 +18,7 @@ def cli() -> None:
     """Archive the MPS English news portal as WARC captures with a SQLite catalogue."""
 
 
-for _command in (*crawl.COMMANDS, *upkeep.COMMANDS, *desk.COMMANDS):
+for _command in (*crawl.COMMANDS, *upkeep.COMMANDS, *desk.COMMANDS, *wacz.COMMANDS):
     cli.add_command(_command)
 
 

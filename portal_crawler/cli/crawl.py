@@ -77,12 +77,14 @@ CRAWL_EXITS = (EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_DRIFT, EXIT_BLOCKED, EXIT_
     callback=overrides_callback,
     help="Override a Scrapy setting (repeatable); VALUE must fit the setting's type.",
 )
+@click.option("--wacz", is_flag=True, help="Then write the run's WACZ package: ARCHIVE/warc/MPS-run-N.wacz.")
 def crawl(
     archive: Path,
     profile: str,
     start_urls: tuple[str, ...],
     warc_max_size: int | None,
     overrides: dict[str, Any],
+    wacz: bool,
     **walk: Any,
 ) -> None:
     """One crawl run: incremental unless --full; prints a one-line summary.
@@ -105,10 +107,19 @@ def crawl(
     options.settings.update(overrides)
     result = run_crawl(options)
     click.echo(result.summary())
+    _package_run(wacz, options.archive, result.run_id)
     problem = result.problem_line()
     if problem:
         raise RunOutcome(problem, result.exit_code)
     sys.exit(result.exit_code)
+
+
+def _package_run(wanted: bool, archive: Path, run_id: int) -> None:
+    """`crawl --wacz`: the run's WACZ package, written beside its WARC files once the run has ended."""
+    if wanted:
+        from portal_crawler.wacz.build import write_run_wacz
+
+        click.echo(write_run_wacz(archive, run_id))
 
 
 @click.command(cls=PortalCommand, exit_codes=(EXIT_OK, EXIT_USAGE))

@@ -83,17 +83,29 @@ def reindex(archive: Path, warc_dir: Path | None, catalogue_path: Path | None, p
 @click.command(cls=PortalCommand, exit_codes=(EXIT_OK, EXIT_USAGE))
 @archive_option
 @click.option("--port", type=PORT, default=8090, show_default=True, help="0 picks a free port.")
-def replay(archive: Path, port: int) -> None:
+@click.option(
+    "--wacz",
+    "waczs",
+    type=click.Path(dir_okay=False, path_type=Path),
+    multiple=True,
+    metavar="FILE.wacz",
+    help="Serve this WACZ package instead of the archive, read in place (repeatable).",
+)
+def replay(archive: Path, port: int, waczs: tuple[Path, ...]) -> None:
     """Serve the archive as a wayback (pywb collection `mps` over ARCHIVE/warc) on 127.0.0.1.
 
     A page is at http://127.0.0.1:PORT/mps/<timestamp>/<original URL>, its raw
-    bytes at .../mps/<timestamp>id_/<original URL>.
+    bytes at .../mps/<timestamp>id_/<original URL>. With --wacz, the packages
+    given are served instead (same URLs), straight from the .wacz files.
 
     Example: portal-crawler replay --archive /srv/mps-archive --port 8090
     """
     from portal_crawler.upkeep.replay import serve
 
-    serve(existing_archive(archive), port=port)
+    if waczs:
+        serve(archive, port=port, waczs=list(waczs))
+    else:
+        serve(existing_archive(archive), port=port)
 
 
 COMMANDS = (verify, reindex, replay)

@@ -12,6 +12,9 @@ Layout, all under the archive directory (nothing is copied into a pywb `collecti
 Revisit records are indexed like responses (mime `warc/revisit`); pywb resolves them by
 payload digest to the original, wherever in the merged index it lies.
 
+`replay --wacz FILE` serves WACZ packages instead, in place: their own indexes, rewritten to
+point into the .wacz files (`wacz.replay_index`), and the config, in a temporary directory.
+
 pywb is imported only inside `make_app`: its import monkey-patches the process for gevent
 and emits DeprecationWarnings (the `cgi` module), so importing this module costs nothing.
 """
@@ -25,6 +28,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import warnings
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -182,47 +186,64 @@ def write_config(archive_dir: Path) -> Path:
     """pywb's config.yaml: collection `mps` over warc/ in place and the merged index."""
     paths = ReplayPaths.of(archive_dir)
     paths.replay_dir.mkdir(parents=True, exist_ok=True)
-    quoted = json.dumps  # a JSON string is a YAML scalar: paths with spaces or colons stay whole
-    text = (
+    text = _config_text(paths.merged_index, [paths.warc_dir])
+    rules = write_rules(paths.archive, paths.replay_dir / "rules.yaml")
+    if rules is not None:  # the archive holds JSON API answers: cache-busted API calls must find them
+        text += f"rules_file: {json.dumps(str(rules))}\n"
+    _write_atomically(paths.config, text)
+    return paths.config
+
+
+def _config_text(index: Path, archive_dirs: list[Path]) -> str:
+    quoted = json.dumps  # a JSON string (or list) is YAML: paths with spaces or colons stay whole
+    dirs = [str(d) + os.sep for d in archive_dirs]
+    return (
         "# Written by `portal-crawler replay` at every start: edits here are lost.\n"
         "enable_auto_colls: false\n"
         "framed_replay: false\n"
         "collections:\n"
         f"  {COLLECTION}:\n"
-        f"    index_paths: {quoted(str(paths.merged_index))}\n"
-        f"    archive_paths: {quoted(str(paths.warc_dir) + os.sep)}\n"
+        f"    index_paths: {quoted(str(index))}\n"
+        f"    archive_paths: {quoted(dirs if len(dirs) > 1 else dirs[0])}\n"
     )
-    rules = write_rules(paths.archive, paths.replay_dir / "rules.yaml")
-    if rules is not None:  # the archive holds JSON API answers: cache-busted API calls must find them
-        text += f"rules_file: {quoted(str(rules))}\n"
-    _write_atomically(paths.config, text)
-    return paths.config
 
 
-def make_app(archive_dir: Path) -> WsgiApp:
-    """Index, write the config and return pywb's FrontEndApp for it (a WSGI app).
+def wacz_config(waczs: list[Path], state: Path) -> tuple[Path, Path]:
+    """(config, index) for pywb over WACZ files in place (`replay --wacz`), written into `state`."""
+    from portal_crawler.wacz.replay_index import write_replay_index
+
+    index = state / "index.cdxj"
+    config = state / "config.yaml"
+    _write_atomically(config, _config_text(index, write_replay_index(waczs, index)))
+    return config, index
+
+
+def make_app(archive_dir: Path, config: Path | None = None) -> WsgiApp:
+    """Index, write the config (unless one is given) and return pywb's FrontEndApp for it (a WSGI app).
 
     Importing pywb monkey-patches this process for gevent: call it in the process that serves.
     """
-    update_index(archive_dir)
-    config = write_config(archive_dir)
+    if config is None:
+        update_index(archive_dir)
+        config = write_config(archive_dir)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # cgi DeprecationWarning; gevent MonkeyPatchWarning
         from pywb.apps.frontendapp import FrontEndApp
     return FrontEndApp(config_file=str(config))
 
 
-def serve(archive_dir: Path, port: int = 8090, host: str = "127.0.0.1") -> None:
-    """Serve the archive with pywb's gevent server until Ctrl-C or SIGTERM."""
-    app = make_app(archive_dir)
-    import gevent
+def serve(archive_dir: Path, port: int = 8090, host: str = "127.0.0.1", waczs: list[Path] | None = None) -> None:
+    """Serve the archive (or the WACZ files `waczs`, read in place) with pywb's gevent server until stopped."""
+    with tempfile.TemporaryDirectory(prefix="portal-replay-") as state:
+        config, index = wacz_config(waczs, Path(state)) if waczs else (None, ReplayPaths.of(archive_dir).merged_index)
+        app = make_app(archive_dir, config)
+        import gevent
 
-    server = _listen(app, host, port)
-    captures = count_captures(ReplayPaths.of(archive_dir).merged_index)
-    print(f"replay: http://{host}:{server.address[1]}/{COLLECTION}/ ({captures} captures)", flush=True)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        gevent.signal_handler(signum, server.stop)
-    server.serve_forever()
+        server = _listen(app, host, port)
+        print(f"replay: http://{host}:{server.address[1]}/{COLLECTION}/ ({count_captures(index)} captures)", flush=True)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            gevent.signal_handler(signum, server.stop)
+        server.serve_forever()
 
 
 def _listen(app: WsgiApp, host: str, port: int) -> Any:
