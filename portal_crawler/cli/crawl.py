@@ -23,6 +23,7 @@ from portal_crawler.cli.options import (
     ensure_archive,
 )
 from portal_crawler.cli.overrides import overrides_callback
+from portal_crawler.cli.serving import check_port
 from portal_crawler.core.errors import (
     EXIT_BLOCKED,
     EXIT_BUSY,
@@ -115,7 +116,13 @@ def crawl(
 @click.option("--port", type=PORT, default=8080, show_default=True, help="0 picks a free port.")
 @click.option("--host", type=Host(), default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--articles", type=count(0), default=200, show_default=True, help="Generated articles besides the seeds.")
-@click.option("--layout", type=click.Choice(["legacy", "current", "app"]), default="legacy", show_default=True)
+@click.option(
+    "--layout",
+    type=click.Choice(["legacy", "current", "app"]),
+    default="legacy",
+    show_default=True,
+    help="The portal as it was: legacy (2017-2024 pages), current (2025+ pages), app (2025+ shells over the JSON API).",
+)
 @click.option("--seed", type=count(0, 1 << 32), default=1, show_default=True, help="Seed of the article generator.")
 @click.option("--drift", type=click.Choice(DRIFT_VARIANTS), default=None, help="Serve pages in altered markup.")
 @click.option(
@@ -127,7 +134,11 @@ def crawl(
     help="Answer the first N requests with a bot-wall challenge page, then serve normally.",
 )
 @click.option(
-    "--challenge-kind", type=click.Choice(["incapsula", "cloudflare"]), default="incapsula", show_default=True
+    "--challenge-kind",
+    type=click.Choice(["incapsula", "cloudflare"]),
+    default="incapsula",
+    show_default=True,
+    help="Which bot wall the challenge pages imitate.",
 )
 def replica(
     port: int,
@@ -158,12 +169,15 @@ def replica(
         )
     except ValueError as error:  # options that do not go together (e.g. --drift with --layout app)
         raise UsageProblem(f"replica: {error}") from None
+    check_port(host, port)
     serve(config)
 
 
 @click.command(cls=PortalCommand, exit_codes=CRAWL_EXITS)
 @archive_option
-@click.option("--articles", type=count(0, 100_000), default=200, show_default=True)
+@click.option(
+    "--articles", type=count(0, 100_000), default=200, show_default=True, help="Generated articles besides the seeds."
+)
 def demo(archive: Path, articles: int) -> None:
     """Start the replica on a free port, crawl it, show where the archive is and three articles.
 

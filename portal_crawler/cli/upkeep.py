@@ -9,8 +9,11 @@ import click
 
 from portal_crawler.cli.errors import PortalCommand
 from portal_crawler.cli.options import PORT, TEXT, archive_option, existing_archive
+from portal_crawler.cli.serving import check_port, require_extra
 from portal_crawler.core.errors import EXIT_BUSY, EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 from portal_crawler.core.paths import ArchivePaths
+
+REPLAY_HOST = "127.0.0.1"
 
 
 @click.command(cls=PortalCommand, exit_codes=(EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_BUSY))
@@ -87,13 +90,17 @@ def replay(archive: Path, port: int) -> None:
     """Serve the archive as a wayback (pywb collection `mps` over ARCHIVE/warc) on 127.0.0.1.
 
     A page is at http://127.0.0.1:PORT/mps/<timestamp>/<original URL>, its raw
-    bytes at .../mps/<timestamp>id_/<original URL>.
+    bytes at .../mps/<timestamp>id_/<original URL>. Needs the `replay` extra
+    (pip install 'portal-crawler[replay]').
 
     Example: portal-crawler replay --archive /srv/mps-archive --port 8090
     """
+    require_extra("replay", "replay", "pywb", "cdxj_indexer")
     from portal_crawler.upkeep.replay import serve
 
-    serve(existing_archive(archive), port=port)
+    existing_archive(archive)
+    check_port(REPLAY_HOST, port)  # before indexing: a busy port costs nothing
+    serve(archive, port=port, host=REPLAY_HOST)
 
 
 COMMANDS = (verify, reindex, replay)
