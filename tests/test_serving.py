@@ -11,6 +11,7 @@ import pytest
 from portal_crawler.cli import cli
 from portal_crawler.cli.serving import cannot_listen, check_port, require_extra
 from portal_crawler.core.errors import UsageProblem
+from portal_crawler.crawl.progress import ProgressLine, progress_text
 
 OPERATOR_COMMANDS = ("crawl", "replica", "demo", "probe", "verify", "reindex", "replay", "browse")
 
@@ -53,3 +54,23 @@ def test_an_installed_extra_passes_and_a_missing_one_names_the_install() -> None
     with pytest.raises(UsageProblem) as refused:
         require_extra("replay", "replay", "json", "no_such_module_here")
     assert str(refused.value) == "replay needs no_such_module_here: pip install 'portal-crawler[replay]'"
+
+
+@pytest.mark.parametrize("columns", [80, 40, 20, 2, 1])
+def test_the_progress_line_fits_the_terminal(columns: int) -> None:
+    line = progress_text(123456, 7890, 712.345, 12, columns)
+    assert 1 <= len(line) <= max(columns - 1, 1)
+    assert progress_text(1, 2, 3.0, 4, 200) == "1 pages, 2 articles, 3.0 pages/s, 4 errors "
+    assert "123456 pages, 7890 articles".startswith(line) or line.startswith("123456 pages, 7890 articles")
+
+
+def test_the_progress_line_is_cut_to_the_terminal_it_is_shown_on(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scrapy.utils.test import get_crawler
+
+    crawler = get_crawler()
+    crawler.stats.set_value("downloader/response_count", 123456)
+    monkeypatch.setenv("COLUMNS", "12")  # shutil.get_terminal_size reads it first
+    ProgressLine(crawler).show()
+    assert capsys.readouterr().err == "\r123456 page"
