@@ -21,6 +21,7 @@ from portal_crawler.cli.options import (
     archive_option,
     count,
     ensure_archive,
+    summary_option,
 )
 from portal_crawler.cli.overrides import overrides_callback
 from portal_crawler.cli.serving import check_port
@@ -68,6 +69,7 @@ CRAWL_EXITS = (EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_DRIFT, EXIT_BLOCKED, EXIT_
     "--fast", is_flag=True, envvar="PORTAL_FAST", help="Lift politeness limits (for the replica on loopback only)."
 )
 @click.option("--warc-max-size", type=count(1, MAX_WARC_SIZE), help="Rotate WARC files at this many bytes (1 GB).")
+@summary_option
 @click.option(
     "-s",
     "--set",
@@ -84,9 +86,14 @@ def crawl(
     start_urls: tuple[str, ...],
     warc_max_size: int | None,
     overrides: dict[str, Any],
+    summary: bool,
     **walk: Any,
 ) -> None:
-    """One crawl run: incremental unless --full; prints a one-line summary.
+    """One crawl run: incremental unless --full.
+
+    Prints a one-line summary on a terminal or with --summary (under cron, a
+    good run prints nothing); a run that is not ok prints one line on stderr
+    with its cause (the first failed URL and why, the wall, the drift).
 
     Example: portal-crawler crawl --archive /srv/mps-archive --recheck-days 7
     """
@@ -105,7 +112,8 @@ def crawl(
         options.settings["PORTAL_WARC_MAX_SIZE"] = warc_max_size
     options.settings.update(overrides)
     result = run_crawl(options)
-    click.echo(result.summary())
+    if summary:
+        click.echo(result.summary())
     problem = result.problem_line()
     if problem:
         raise RunOutcome(problem, result.exit_code)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from portal_crawler.cli.errors import PortalCommand
-from portal_crawler.cli.options import PORT, TEXT, archive_option, existing_archive
+from portal_crawler.cli.options import PORT, TEXT, archive_option, existing_archive, summary_option
 from portal_crawler.cli.serving import check_port, require_extra
 from portal_crawler.core.errors import EXIT_BUSY, EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 from portal_crawler.core.paths import ArchivePaths
@@ -21,10 +21,14 @@ REPLAY_HOST = "127.0.0.1"
 @click.option(
     "--repair", is_flag=True, help="Cut a torn final record (kept in quarantine/) and reconcile the catalogue."
 )
-def verify(archive: Path, repair: bool) -> None:
+@summary_option
+def verify(archive: Path, repair: bool, summary: bool) -> None:
     """Check that every catalogue pointer resolves to an intact WARC record; report orphans.
 
-    Each problem is one line with file, offset and record ID; exit 1 if there is any.
+    Each problem is one line on stderr with file, offset and record ID; exit 1
+    if there is any. The closing verdict line is printed on a terminal, with
+    --summary, or when there are problems (under cron, a clean archive prints
+    nothing); each repair made is always one line.
 
     Example: portal-crawler verify --archive /srv/mps-archive --repair
     """
@@ -36,10 +40,11 @@ def verify(archive: Path, repair: bool) -> None:
     for problem in report.problems:
         click.echo(f"{problem.kind}: {problem.line()}", err=True)
     verdict = "ok" if report.ok else f"{len(report.problems)} problems"
-    click.echo(
-        f"verify: {report.files} WARC files, {report.records_scanned} records, "
-        f"{report.captures_checked} captures checked: {verdict}"
-    )
+    if summary or not report.ok:
+        click.echo(
+            f"verify: {report.files} WARC files, {report.records_scanned} records, "
+            f"{report.captures_checked} captures checked: {verdict}"
+        )
     sys.exit(EXIT_OK if report.ok else EXIT_ERRORS)
 
 

@@ -17,6 +17,7 @@ from portal_crawler.core.errors import EXIT_BLOCKED, EXIT_DRIFT, EXIT_ERRORS, EX
 from portal_crawler.core.lock import ArchiveLock
 from portal_crawler.core.paths import ArchivePaths
 from portal_crawler.core.times import file_stamp
+from portal_crawler.crawl.failures import failure_text
 from portal_crawler.extraction.profile import load_profile
 from portal_crawler.spiders.portal import PortalSpider
 from portal_crawler.writer.quality import alarm_line
@@ -60,6 +61,8 @@ class RunResult:
     error: str | None = None  # why a run failed, when the run knows
     alarms: list[str] = field(default_factory=list)  # layout drift, one phrase each
     quality: dict[str, Any] = field(default_factory=dict)
+    first_failure: str | None = None  # `URL: reason` of the run's first failed fetch (crawl/failures.py)
+    log: Path | None = None  # the run's log file
 
     @property
     def exit_code(self) -> int:
@@ -71,12 +74,27 @@ class RunResult:
         return EXIT_OK if self.status == "ok" else EXIT_ERRORS
 
     def problem_line(self) -> str | None:
-        """The one line for stderr: why the run is not plainly ok (None when it is)."""
-        if self.status == "blocked" or (self.error and self.status != "ok"):
+        """The one line for stderr, the one cron mails: why the run is not plainly ok (None when it is).
+
+        Its cause by the exit code's order: the wall (4), the drift alarm (3),
+        then what stopped the run or its errors with the first failed fetch (1).
+        """
+        if self.status == "blocked":
             return self.error
+        trouble = self._trouble()
         if self.alarms:
-            return alarm_line(self.alarms)
-        return None
+            return alarm_line(self.alarms) + (f"; also {trouble}" if trouble else "")
+        return trouble
+
+    def _trouble(self) -> str | None:
+        if self.status == "ok":
+            return None
+        if self.error and self.error != self.first_failure:  # what stopped the run (the writer's own line)
+            return self.error
+        errors = self.counts.get("errors", 0)
+        what = f"{errors} error{'s' * (errors != 1)}" if errors else f"run {self.run_id} {self.status}"
+        first = f", the first {self.first_failure}" if self.first_failure else ""
+        return what + first + (f" (log: {self.log})" if self.log else "")
 
     def _new(self) -> str:
         new = self.counts.get("articles_new", 0)
@@ -127,7 +145,8 @@ def run_crawl(options: CrawlOptions) -> RunResult:
     paths.logs.mkdir(parents=True, exist_ok=True)
     with ArchiveLock(paths.root) as lock:
         Catalogue(paths.catalogue).close()  # refuses an unusable catalogue before Scrapy starts
-        settings = crawl_settings(options, paths.logs / f"crawl-{file_stamp()}.log")
+        log = paths.logs / f"crawl-{file_stamp()}.log"
+        settings = crawl_settings(options, log)
         settings.set("PORTAL_LOCK_FD", lock.fd, priority="cmdline")
         process = CrawlerProcess(settings)
         crawler = process.create_crawler(PortalSpider)
@@ -147,7 +166,15 @@ def run_crawl(options: CrawlOptions) -> RunResult:
     spider = crawler.spider
     if not isinstance(spider, PortalSpider) or spider.archive is None:
         raise Failure(f"the crawl did not start; see the log in {paths.logs}")
-    return _result(paths, spider.archive.run_id, seconds, spider.archive.failure)
+    return result_of(spider, paths, seconds, log)
+
+
+def result_of(spider: PortalSpider, paths: ArchivePaths, seconds: float, log: Path | None) -> RunResult:
+    """The spider's run as the catalogue has it, with what only the spider knows (its first failure)."""
+    assert spider.archive is not None
+    result = _result(paths, spider.archive.run_id, seconds, spider.archive.failure)
+    result.first_failure, result.log = failure_text(spider.first_failure), log
+    return result
 
 
 def _result(paths: ArchivePaths, run_id: int, seconds: float, failure: str | None) -> RunResult:

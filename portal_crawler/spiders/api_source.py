@@ -75,7 +75,7 @@ class ApiWalk(PortalBase):
             return
         self.logger.error("%s", error)
         if self.rules.classify(response.url).kind == "api_listing":
-            self.failed.append(response.url)  # a detail's failure is counted by the writer, which reads it too
+            self.record_failure(response.url, "drift: unreadable API answer")  # a detail's: the writer counts it
             self.walk.signals["api_unreadable"].append(response.url)
 
     def parse_api_listing(self, response: Response) -> Iterator[scrapy.Request]:

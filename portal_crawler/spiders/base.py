@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 
 from portal_crawler.crawl.archive_run import ArchiveRun
 from portal_crawler.crawl.blocking import BlockWatch
+from portal_crawler.crawl.failures import FirstFailure, failure_reason
 from portal_crawler.crawl.walk import ListingWalk
 from portal_crawler.extraction.pages import requisite_urls
 from portal_crawler.extraction.profile import Profile, load_profile
@@ -80,6 +81,7 @@ class PortalBase(scrapy.Spider):
         self.walk_wall: str | None = None  # the first listing page met with a wall, and what it was
         self.walk = ListingWalk(self.rules, max_pages=self.max_pages, page_limit=None)  # from_crawler sets it
         self.failed: list[str] = []
+        self.first_failure: FirstFailure | None = None  # (URL, reason): the cause `crawl` prints (crawl/failures.py)
         self._requisites_seen: set[str] = set()
         self.archive: ArchiveRun | None = None
 
@@ -134,8 +136,14 @@ class PortalBase(scrapy.Spider):
         if failure.check(OutOfScope):
             self.logger.warning("not followed: %s", failure.getErrorMessage())
             return
-        self.failed.append(request.url)
+        self.record_failure(request.url, failure_reason(failure))
         self.logger.error("failed %s: %s", request.url, failure.getErrorMessage())
+
+    def record_failure(self, url: str, reason: str) -> None:
+        """A fetch that failed for good (retried next run); the run's first is the cause its one line gives."""
+        self.failed.append(url)
+        if self.first_failure is None:
+            self.first_failure = (url, reason)
 
     # -- listings ----------------------------------------------------------
     def refused(self, response: Response) -> bool:
@@ -155,7 +163,8 @@ class PortalBase(scrapy.Spider):
             self.walk_wall = f"{response.url} is {WALL_NAMES.get(wall, 'a ' + wall + ' page')}"
         if line is None:
             if self.blocks.walled and kind != "article":
-                self.failed.append(response.url)  # articles are counted by the writer; this page is retried next run
+                wall = WALL_NAMES.get(self.blocks.kinds[-1], "a wall")
+                self.record_failure(response.url, f"blocked ({wall})")  # articles are the writer's to count
             return self.blocks.walled
         self.blocked = line
         self.logger.error("%s: stopping the run", line)

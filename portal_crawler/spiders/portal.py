@@ -20,6 +20,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 
 from portal_crawler.crawl.archive_run import ArchiveRun
+from portal_crawler.crawl.failures import failure_text
 from portal_crawler.extraction.pages import listing_dates, listing_entries, listing_template
 from portal_crawler.extraction.selectors import select
 from portal_crawler.spiders import contracts
@@ -121,6 +122,7 @@ class PortalSpider(Revisits):
         if reason == "blocked" or self.blocked is not None:
             status = "blocked"
         walk_complete = status == "ok" and not self.walk.stopped_early
-        code = self.archive.close(status, counts, walk_complete, dict(self.walk.signals), self.blocked)
+        cause = self.blocked or failure_text(self.first_failure)  # kept in runs.error_summary
+        code = self.archive.close(status, counts, walk_complete, dict(self.walk.signals), cause)
         if code != 0:
             self.logger.error("the archive writer exited with %s", code)
