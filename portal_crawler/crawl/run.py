@@ -18,21 +18,10 @@ from portal_crawler.core.lock import ArchiveLock
 from portal_crawler.core.paths import ArchivePaths
 from portal_crawler.core.times import file_stamp
 from portal_crawler.crawl.failures import failure_text
+from portal_crawler.crawl.standalone import FAST_SETTINGS
 from portal_crawler.extraction.profile import load_profile
 from portal_crawler.spiders.portal import PortalSpider
 from portal_crawler.writer.quality import alarm_line
-
-# Lifted politeness for the replica on loopback (tests, demo, benchmarks).
-FAST_SETTINGS: dict[str, Any] = {
-    "AUTOTHROTTLE_ENABLED": False,
-    "DOWNLOAD_DELAY": 0,
-    "CONCURRENT_REQUESTS": 16,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
-    "DOWNLOAD_TIMEOUT": 10,
-    "RETRY_TIMES": 3,
-    "RETRY_BACKOFF_BASE": 0.2,
-    "RETRY_BACKOFF_MAX": 2.0,
-}
 
 
 @dataclass
@@ -125,6 +114,7 @@ def crawl_settings(options: CrawlOptions, log_file: Path) -> Settings:
             "PORTAL_ARCHIVE_DIR": str(options.archive),
             "LOG_FILE": str(log_file),
             "LOG_FILE_APPEND": True,  # O_APPEND: the writer process appends to the same file
+            "PORTAL_SUMMARY": False,  # the command prints its own (crawl/summary.py is for `scrapy crawl`)
         },
         priority="cmdline",
     )

@@ -18,10 +18,12 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
+from portal_crawler.crawl import standalone
 from portal_crawler.crawl.archive_run import ArchiveRun
 from portal_crawler.crawl.blocking import BlockWatch
 from portal_crawler.crawl.failures import FirstFailure, failure_reason
 from portal_crawler.crawl.walk import ListingWalk
+from portal_crawler.extraction.article import Article
 from portal_crawler.extraction.pages import requisite_urls
 from portal_crawler.extraction.profile import Profile, load_profile
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
@@ -84,6 +86,7 @@ class PortalBase(scrapy.Spider):
         self.first_failure: FirstFailure | None = None  # (URL, reason): the cause `crawl` prints (crawl/failures.py)
         self._requisites_seen: set[str] = set()
         self.archive: ArchiveRun | None = None
+        self.feed_items = False  # a feed is configured: yield each article read as an item (crawl/standalone.py)
 
     def _choose_source(self, source: str, api_base: str | None) -> None:
         """HTML pages or the JSON API (spiders/sources.py), and where the API is asked."""
@@ -107,7 +110,7 @@ class PortalBase(scrapy.Spider):
     def _request(self, info: UrlInfo, meta: dict[str, Any] | None = None) -> scrapy.Request | None:
         if not self.rules.allowed(info.url):
             return None
-        callback: Callable[[Response], Iterator[scrapy.Request] | None] | None
+        callback: Callable[[Response], Iterator[scrapy.Request | Article] | None] | None
         if info.kind == "article":
             if info.article_id is None or info.article_id in self.seen_ids:
                 return None
@@ -171,10 +174,11 @@ class PortalBase(scrapy.Spider):
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="blocked"))
         return True
 
-    def parse_article(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_article(self, response: Response) -> Iterator[scrapy.Request | Article]:
         """The writer process catalogues the page from its capture; here only its requisites are queued.
 
-        A 304 or 404/410 is the writer's to judge too (unchanged, or gone).
+        A 304 or 404/410 is the writer's to judge too (unchanged, or gone). With
+        a feed configured, the article is also yielded, as the writer reads it.
 
         @portal_url /news-events/communal-police-force-be-peoples-firm-support-t9402.html
         @article_fields title published author paragraphs captions images
@@ -183,6 +187,8 @@ class PortalBase(scrapy.Spider):
         """
         if not self.refused(response) and response.status == 200 and isinstance(response, TextResponse):
             yield from self._requisites(response)
+            if self.feed_items and (item := standalone.page_item(response, self.profile)) is not None:
+                yield item
 
     def _requisites(self, response: TextResponse) -> Iterator[scrapy.Request]:
         """The page's images, stylesheets and scripts not yet requested in this run nor captured before."""
