@@ -7,10 +7,11 @@ ARCHIVE ?= archive
 
 .PHONY: install demo crawl test test-fast lint bench bench-quick kill-campaign clean
 
-$(STAMP): pyproject.toml
+# The exact versions of requirements.lock (every extra), then the project itself without resolving again.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -44,6 +45,23 @@ bench-quick: $(STAMP)
 
 kill-campaign: $(STAMP)
 	$(BIN)/python -m bench.kill_campaign
+
+# requirements.lock: pyproject's dependencies and every extra, resolved by uv for Python 3.11 on any platform.
+# `make lock` keeps the pinned versions that pyproject still allows (after a dependency is added or changed);
+# `make lock-upgrade` moves every package to its newest allowed version. Review the diff, then `make test`.
+.PHONY: lock lock-upgrade
+LOCK := $(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+	--custom-compile-command 'make lock' --quiet --output-file requirements.lock
+
+lock: $(BIN)/uv
+	$(LOCK)
+
+lock-upgrade: $(BIN)/uv
+	$(LOCK) --upgrade
+
+$(BIN)/uv:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q 'uv>=0.5'
 
 clean:
 	rm -rf $(VENV) *.egg-info

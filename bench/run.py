@@ -325,7 +325,7 @@ class ReplicaProcess:
 
 
 def archiving_crawl(url: str, archive: Path, full: bool = True, api: bool = False) -> Child:
-    cmd = [PY, "-m", "portal_crawler", "crawl", "--fast", "--start-url", url, "--archive", str(archive)]
+    cmd = [PY, "-m", "portal_crawler", "crawl", "--fast", "--summary", "--start-url", url, "--archive", str(archive)]
     return run_child(cmd + (["--full"] if full else []) + (["--source", "api"] if api else []))
 
 

@@ -5,6 +5,8 @@ requests at a time per host, an identifying User-Agent. Tests and benchmarks
 lift the politeness for the replica with PORTAL_FAST=1 (see portal_crawler.crawl.run).
 """
 
+import os
+
 from portal_crawler import __version__
 
 BOT_NAME = "portal-crawler"
@@ -58,12 +60,15 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # -- the archive ---------------------------------------------------------------
 EXTENSIONS = {
     "portal_crawler.extensions.WarcCaptureExtension": 100,
+    "portal_crawler.crawl.summary.RunSummary": 900,  # `scrapy crawl portal` only (PORTAL_SUMMARY)
 }
 # portal_crawler.crawl.progress.ProgressLine is added by `portal-crawler crawl` when stderr is a terminal.
 # No ITEM_PIPELINES: the article stages (extract, validate, version, catalogue) run in the
 # writer process from each capture (portal_crawler/writer/session.py).
 PORTAL_ARCHIVE_ENABLED = True  # False: crawl without archiving (scrapy check, the bare benchmark)
-PORTAL_ARCHIVE_DIR = "archive"
+PORTAL_ARCHIVE_DIR = os.environ.get("PORTAL_ARCHIVE") or "archive"  # as `portal-crawler --archive` defaults
+PORTAL_FAST = False  # True: lift the politeness for the replica on loopback (crawl/standalone.py FAST_SETTINGS)
+PORTAL_SUMMARY = True  # print the summary line at the end (`portal-crawler crawl` prints its own)
 PORTAL_PROFILE = "mps"
 PORTAL_WARC_MAX_SIZE = 1_000_000_000
 PORTAL_COMMIT_EVERY = 200  # catalogue rows per transaction (WARC synced before each commit)

@@ -52,7 +52,8 @@ def run_cli(
 
 
 def crawl(archive: Path, *start_urls: str, extra: tuple[str, ...] = ("--full",)) -> subprocess.CompletedProcess[str]:
-    args = ["crawl", "--archive", str(archive), *extra]
+    """`crawl` as a subprocess (stdout not a terminal), with --summary so that its summary line is printed."""
+    args = ["crawl", "--archive", str(archive), "--summary", *extra]
     for url in start_urls:
         args += ["--start-url", url]
     return run_cli(*args)

@@ -36,6 +36,7 @@ NOWHERE = (
     "http://127.0.0.1:9/news-and-events.html"  # the discard port: a crawl that got past its checks fetches nothing
 )
 BIG = str(10**23)
+BUSY = "cannot listen on 127.0.0.1:{busy_port}: Address already in use: give another --port"  # every serving command
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,8 @@ REPLICA = [
     c("crawl", "--source", "rss", says="'rss' is not one of"),
     c("crawl", "--api-base", "api.example", says="give an absolute http(s) URL"),
     c("replica", "--articles", BIG, says="--articles"),
-    c("replica", "--port", "{busy_port}", says="Address already in use", process=True),
+    c("replica", "--port", "{busy_port}", says=BUSY, process=True),
+    c("replica", "--port", "{busy_port}", "--layout", "app", says=BUSY),
 ]
 DEMO = [
     c("demo", "--archive", "/proc/x", says="cannot use --archive /proc/x"),
@@ -182,8 +184,9 @@ REINDEX = [
 REPLAY = [
     c("replay", "--archive", "{missing}", says="no archive at"),
     c("replay", "--archive", "{archive}", "--port", "99999", says="0<=x<=65535", uses="archive"),
-    c("replay", "--archive", "{tmp}", says="nothing to replay"),
-    c("replay", "--archive", "{copy}", "--port", "{busy_port}", says="cannot listen on", uses="copy", process=True),
+    c("replay", "--archive", "{tmp}", "--port", "0", says="nothing to replay"),
+    c("replay", "--archive", "{archive}", "--port", "{busy_port}", says=BUSY, uses="archive", process=True),
+    c("replay", "--archive", "{archive}", "--port", "{busy_port}", says=BUSY, uses="archive"),
 ]
 SEARCH = [
     c("search", "AND", "--archive", "{archive}", says="AND needs words on both sides", uses="archive"),
@@ -286,7 +289,8 @@ STATS = [
 BROWSE = [
     c("browse", "--archive", "{missing}", says="no archive at"),
     c("browse", "--port", "70000", "--archive", "{archive}", says="--port", uses="archive"),
-    c("browse", "--port", "{busy_port}", "--archive", "{archive}", says="pick another --port", uses="archive"),
+    c("browse", "--port", "{busy_port}", "--archive", "{archive}", says=BUSY, uses="archive"),
+    c("browse", "--port", "{busy_port}", "--archive", "{archive}", says=BUSY, uses="archive", process=True),
     c("browse", "--archive", "{not_sqlite}", says="not a usable SQLite catalogue"),
 ]
 WACZ = [  # more in tests/test_wacz.py (a damaged record, an unwritable directory, --verify of tampered packages)

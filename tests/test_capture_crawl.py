@@ -88,7 +88,7 @@ def test_rotation_opens_each_file_with_warcinfo_and_pointers_hold(rotated) -> No
 
 def test_verify_passes_on_the_good_archive(rotated) -> None:
     archive, _ = rotated
-    result = run_cli("verify", "--archive", str(archive))
+    result = run_cli("verify", "--archive", str(archive), "--summary")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith(": ok")
 

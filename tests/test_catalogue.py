@@ -412,7 +412,7 @@ def test_a_read_only_archive_can_be_consulted(read_only_copy: tuple[Path, int | 
         result = run_cli(command[0], "--archive", str(archive), *command[1:], user=user)
         assert result.returncode == 0 and result.stdout, (command, result.stderr)
         assert "portal-crawler:" not in result.stderr and "Traceback" not in result.stderr, (command, result.stderr)
-    verified = run_cli("verify", "--archive", str(archive), user=user)
+    verified = run_cli("verify", "--archive", str(archive), "--summary", user=user)
     assert verified.returncode == 0 and verified.stdout.rstrip().endswith(": ok"), verified.stderr
     assert sorted(p.name for p in archive.iterdir()) == listing  # no -shm, no lock, no backup could be made
     repair = run_cli("verify", "--repair", "--archive", str(archive), user=user)

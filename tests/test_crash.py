@@ -115,6 +115,7 @@ def test_a_dead_writer_stops_the_crawl_with_one_line_and_the_next_run_completes(
             "portal_crawler",
             "crawl",
             "--full",
+            "--summary",
             "--archive",
             str(archive),
             "--start-url",

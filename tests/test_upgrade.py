@@ -46,7 +46,7 @@ def read_commands_work(archive: Path) -> None:
     assert shown.returncode == 0 and "Version:   2" in shown.stdout, shown.stderr
     page = run_cli("show", "t10000", "--html", "--archive", str(archive))
     assert page.returncode == 0 and "<html" in page.stdout.lower(), page.stderr
-    verified = run_cli("verify", "--archive", str(archive))
+    verified = run_cli("verify", "--archive", str(archive), "--summary")
     assert verified.returncode == 0 and verified.stdout.rstrip().endswith(": ok"), verified.stdout + verified.stderr
 
 

@@ -21,8 +21,10 @@ from portal_crawler.cli.options import (
     archive_option,
     count,
     ensure_archive,
+    summary_option,
 )
 from portal_crawler.cli.overrides import overrides_callback
+from portal_crawler.cli.serving import check_port
 from portal_crawler.core.errors import (
     EXIT_BLOCKED,
     EXIT_BUSY,
@@ -67,6 +69,7 @@ CRAWL_EXITS = (EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_DRIFT, EXIT_BLOCKED, EXIT_
     "--fast", is_flag=True, envvar="PORTAL_FAST", help="Lift politeness limits (for the replica on loopback only)."
 )
 @click.option("--warc-max-size", type=count(1, MAX_WARC_SIZE), help="Rotate WARC files at this many bytes (1 GB).")
+@summary_option
 @click.option(
     "-s",
     "--set",
@@ -85,9 +88,14 @@ def crawl(
     warc_max_size: int | None,
     overrides: dict[str, Any],
     wacz: bool,
+    summary: bool,
     **walk: Any,
 ) -> None:
-    """One crawl run: incremental unless --full; prints a one-line summary.
+    """One crawl run: incremental unless --full.
+
+    Prints a one-line summary on a terminal or with --summary (under cron, a
+    good run prints nothing); a run that is not ok prints one line on stderr
+    with its cause (the first failed URL and why, the wall, the drift).
 
     Example: portal-crawler crawl --archive /srv/mps-archive --recheck-days 7
     """
@@ -106,27 +114,36 @@ def crawl(
         options.settings["PORTAL_WARC_MAX_SIZE"] = warc_max_size
     options.settings.update(overrides)
     result = run_crawl(options)
-    click.echo(result.summary())
-    _package_run(wacz, options.archive, result.run_id)
+    if summary:
+        click.echo(result.summary())
+    _package_run(wacz, options.archive, result.run_id, summary)
     problem = result.problem_line()
     if problem:
         raise RunOutcome(problem, result.exit_code)
     sys.exit(result.exit_code)
 
 
-def _package_run(wanted: bool, archive: Path, run_id: int) -> None:
+def _package_run(wanted: bool, archive: Path, run_id: int, say: bool) -> None:
     """`crawl --wacz`: the run's WACZ package, written beside its WARC files once the run has ended."""
     if wanted:
         from portal_crawler.wacz.build import write_run_wacz
 
-        click.echo(write_run_wacz(archive, run_id))
+        written = write_run_wacz(archive, run_id)
+        if say:  # like the summary: quiet off a terminal unless --summary (cron mails only trouble)
+            click.echo(written)
 
 
 @click.command(cls=PortalCommand, exit_codes=(EXIT_OK, EXIT_USAGE))
 @click.option("--port", type=PORT, default=8080, show_default=True, help="0 picks a free port.")
 @click.option("--host", type=Host(), default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--articles", type=count(0), default=200, show_default=True, help="Generated articles besides the seeds.")
-@click.option("--layout", type=click.Choice(["legacy", "current", "app"]), default="legacy", show_default=True)
+@click.option(
+    "--layout",
+    type=click.Choice(["legacy", "current", "app"]),
+    default="legacy",
+    show_default=True,
+    help="The portal as it was: legacy (2017-2024 pages), current (2025+ pages), app (2025+ shells over the JSON API).",
+)
 @click.option("--seed", type=count(0, 1 << 32), default=1, show_default=True, help="Seed of the article generator.")
 @click.option("--drift", type=click.Choice(DRIFT_VARIANTS), default=None, help="Serve pages in altered markup.")
 @click.option(
@@ -138,7 +155,11 @@ def _package_run(wanted: bool, archive: Path, run_id: int) -> None:
     help="Answer the first N requests with a bot-wall challenge page, then serve normally.",
 )
 @click.option(
-    "--challenge-kind", type=click.Choice(["incapsula", "cloudflare"]), default="incapsula", show_default=True
+    "--challenge-kind",
+    type=click.Choice(["incapsula", "cloudflare"]),
+    default="incapsula",
+    show_default=True,
+    help="Which bot wall the challenge pages imitate.",
 )
 def replica(
     port: int,
@@ -169,12 +190,15 @@ def replica(
         )
     except ValueError as error:  # options that do not go together (e.g. --drift with --layout app)
         raise UsageProblem(f"replica: {error}") from None
+    check_port(host, port)
     serve(config)
 
 
 @click.command(cls=PortalCommand, exit_codes=CRAWL_EXITS)
 @archive_option
-@click.option("--articles", type=count(0, 100_000), default=200, show_default=True)
+@click.option(
+    "--articles", type=count(0, 100_000), default=200, show_default=True, help="Generated articles besides the seeds."
+)
 def demo(archive: Path, articles: int) -> None:
     """Start the replica on a free port, crawl it, show where the archive is and three articles.
 

@@ -173,20 +173,25 @@ def stats(archive: Path, as_json: bool) -> None:
 
 @click.command(cls=PortalCommand, exit_codes=READ_EXITS)
 @archive_option
-@click.option("--port", type=click.IntRange(1, PORT.max), default=8001, show_default=True)
+@click.option("--port", type=click.IntRange(1, PORT.max), default=8001, show_default=True, help="Port on 127.0.0.1.")
 @replay_base_option
 def browse(archive: Path, port: int, replay_base: str) -> None:
     """Browse and query the catalogue in Datasette (read-only, on 127.0.0.1) until Ctrl-C.
 
     The reading room: articles link to their replayed page and their versions
     (with the diff between each two), author queries ignore case and accents,
-    counts per month and per year are drawn as charts.
+    counts per month and per year are drawn as charts. Needs the `browse`
+    extra (pip install 'portal-crawler[browse]').
 
     Example: portal-crawler browse --archive /srv/mps-archive --port 8001
     """
-    from portal_crawler.desk.browse import serve
+    from portal_crawler.cli.serving import check_port, require_extra
+
+    require_extra("browse", "browse", "datasette")
+    from portal_crawler.desk.browse import HOST, serve
 
     open_catalogue(archive).close()  # fails here, in one line, when there is no usable catalogue
+    check_port(HOST, port)
     serve(ArchivePaths(archive).catalogue, port, replay_base)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,6 +103,23 @@ def archive_option(func: Callable[..., Any]) -> Callable[..., Any]:
         default=lambda: os.environ.get("PORTAL_ARCHIVE", DEFAULT_ARCHIVE),
         show_default="$PORTAL_ARCHIVE or ./archive",
         help="Archive directory (warc/, catalogue.db, logs/).",
+    )(func)
+
+
+def _on_a_terminal(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    return value or sys.stdout.isatty()
+
+
+def summary_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--summary: the summary line even when stdout is not a terminal (under cron a good run prints nothing).
+
+    The command receives `summary` True on a terminal too: whether to print it.
+    """
+    return click.option(
+        "--summary",
+        is_flag=True,
+        callback=_on_a_terminal,
+        help="Print the summary line even when stdout is not a terminal (cron mails only trouble without it).",
     )(func)
 
 

@@ -8,9 +8,12 @@ from pathlib import Path
 import click
 
 from portal_crawler.cli.errors import PortalCommand
-from portal_crawler.cli.options import PORT, TEXT, archive_option, existing_archive
+from portal_crawler.cli.options import PORT, TEXT, archive_option, existing_archive, summary_option
+from portal_crawler.cli.serving import check_port, require_extra
 from portal_crawler.core.errors import EXIT_BUSY, EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 from portal_crawler.core.paths import ArchivePaths
+
+REPLAY_HOST = "127.0.0.1"
 
 
 @click.command(cls=PortalCommand, exit_codes=(EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_BUSY))
@@ -18,10 +21,14 @@ from portal_crawler.core.paths import ArchivePaths
 @click.option(
     "--repair", is_flag=True, help="Cut a torn final record (kept in quarantine/) and reconcile the catalogue."
 )
-def verify(archive: Path, repair: bool) -> None:
+@summary_option
+def verify(archive: Path, repair: bool, summary: bool) -> None:
     """Check that every catalogue pointer resolves to an intact WARC record; report orphans.
 
-    Each problem is one line with file, offset and record ID; exit 1 if there is any.
+    Each problem is one line on stderr with file, offset and record ID; exit 1
+    if there is any. The closing verdict line is printed on a terminal, with
+    --summary, or when there are problems (under cron, a clean archive prints
+    nothing); each repair made is always one line.
 
     Example: portal-crawler verify --archive /srv/mps-archive --repair
     """
@@ -33,10 +40,11 @@ def verify(archive: Path, repair: bool) -> None:
     for problem in report.problems:
         click.echo(f"{problem.kind}: {problem.line()}", err=True)
     verdict = "ok" if report.ok else f"{len(report.problems)} problems"
-    click.echo(
-        f"verify: {report.files} WARC files, {report.records_scanned} records, "
-        f"{report.captures_checked} captures checked: {verdict}"
-    )
+    if summary or not report.ok:
+        click.echo(
+            f"verify: {report.files} WARC files, {report.records_scanned} records, "
+            f"{report.captures_checked} captures checked: {verdict}"
+        )
     sys.exit(EXIT_OK if report.ok else EXIT_ERRORS)
 
 
@@ -97,15 +105,17 @@ def replay(archive: Path, port: int, waczs: tuple[Path, ...]) -> None:
     A page is at http://127.0.0.1:PORT/mps/<timestamp>/<original URL>, its raw
     bytes at .../mps/<timestamp>id_/<original URL>. With --wacz, the packages
     given are served instead (same URLs), straight from the .wacz files.
+    Needs the `replay` extra (pip install 'portal-crawler[replay]').
 
     Example: portal-crawler replay --archive /srv/mps-archive --port 8090
     """
+    require_extra("replay", "replay", "pywb", "cdxj_indexer")
     from portal_crawler.upkeep.replay import serve
 
-    if waczs:
-        serve(archive, port=port, waczs=list(waczs))
-    else:
-        serve(existing_archive(archive), port=port)
+    if not waczs:
+        existing_archive(archive)
+    check_port(REPLAY_HOST, port)  # before indexing: a busy port costs nothing
+    serve(archive, port=port, host=REPLAY_HOST, waczs=list(waczs) or None)
 
 
 COMMANDS = (verify, reindex, replay)

@@ -1,11 +1,14 @@
 """A live progress line on a terminal: pages, articles handed to the writer, rate, errors.
 
 Enabled by `portal-crawler crawl` only when stderr is a terminal; under cron the run
-writes plain log lines to archive/logs/ and one summary line to stdout.
+writes plain log lines to archive/logs/ and nothing else unless something failed.
+The line is cut to the terminal's width (less one column, so the cursor never
+wraps): a line longer than the terminal would scroll at every update.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 
@@ -36,7 +39,7 @@ class ProgressLine:
         articles = stats.get_value("portal/articles", 0)
         errors = len(getattr(spider, "failed", []))
         rate = pages / max(time.monotonic() - self.started, 1e-6)
-        sys.stderr.write(f"\r{pages} pages, {articles} articles, {rate:.1f} pages/s, {errors} errors ")
+        sys.stderr.write("\r" + progress_text(pages, articles, rate, errors, shutil.get_terminal_size().columns))
         sys.stderr.flush()
 
     def closed(self) -> None:
@@ -44,3 +47,9 @@ class ProgressLine:
             self.loop.stop()
         self.show()
         sys.stderr.write("\n")
+
+
+def progress_text(pages: int, articles: int, rate: float, errors: int, columns: int) -> str:
+    """The line as shown, at most `columns - 1` characters (and at least one)."""
+    text = f"{pages} pages, {articles} articles, {rate:.1f} pages/s, {errors} errors "
+    return text[: max(columns - 1, 1)]

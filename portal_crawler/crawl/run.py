@@ -17,21 +17,11 @@ from portal_crawler.core.errors import EXIT_BLOCKED, EXIT_DRIFT, EXIT_ERRORS, EX
 from portal_crawler.core.lock import ArchiveLock
 from portal_crawler.core.paths import ArchivePaths
 from portal_crawler.core.times import file_stamp
+from portal_crawler.crawl.failures import failure_text
+from portal_crawler.crawl.standalone import FAST_SETTINGS
 from portal_crawler.extraction.profile import load_profile
 from portal_crawler.spiders.portal import PortalSpider
 from portal_crawler.writer.quality import alarm_line
-
-# Lifted politeness for the replica on loopback (tests, demo, benchmarks).
-FAST_SETTINGS: dict[str, Any] = {
-    "AUTOTHROTTLE_ENABLED": False,
-    "DOWNLOAD_DELAY": 0,
-    "CONCURRENT_REQUESTS": 16,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
-    "DOWNLOAD_TIMEOUT": 10,
-    "RETRY_TIMES": 3,
-    "RETRY_BACKOFF_BASE": 0.2,
-    "RETRY_BACKOFF_MAX": 2.0,
-}
 
 
 @dataclass
@@ -60,6 +50,8 @@ class RunResult:
     error: str | None = None  # why a run failed, when the run knows
     alarms: list[str] = field(default_factory=list)  # layout drift, one phrase each
     quality: dict[str, Any] = field(default_factory=dict)
+    first_failure: str | None = None  # `URL: reason` of the run's first failed fetch (crawl/failures.py)
+    log: Path | None = None  # the run's log file
 
     @property
     def exit_code(self) -> int:
@@ -71,12 +63,27 @@ class RunResult:
         return EXIT_OK if self.status == "ok" else EXIT_ERRORS
 
     def problem_line(self) -> str | None:
-        """The one line for stderr: why the run is not plainly ok (None when it is)."""
-        if self.status == "blocked" or (self.error and self.status != "ok"):
+        """The one line for stderr, the one cron mails: why the run is not plainly ok (None when it is).
+
+        Its cause by the exit code's order: the wall (4), the drift alarm (3),
+        then what stopped the run or its errors with the first failed fetch (1).
+        """
+        if self.status == "blocked":
             return self.error
+        trouble = self._trouble()
         if self.alarms:
-            return alarm_line(self.alarms)
-        return None
+            return alarm_line(self.alarms) + (f"; also {trouble}" if trouble else "")
+        return trouble
+
+    def _trouble(self) -> str | None:
+        if self.status == "ok":
+            return None
+        if self.error and self.error != self.first_failure:  # what stopped the run (the writer's own line)
+            return self.error
+        errors = self.counts.get("errors", 0)
+        what = f"{errors} error{'s' * (errors != 1)}" if errors else f"run {self.run_id} {self.status}"
+        first = f", the first {self.first_failure}" if self.first_failure else ""
+        return what + first + (f" (log: {self.log})" if self.log else "")
 
     def _new(self) -> str:
         new = self.counts.get("articles_new", 0)
@@ -107,6 +114,7 @@ def crawl_settings(options: CrawlOptions, log_file: Path) -> Settings:
             "PORTAL_ARCHIVE_DIR": str(options.archive),
             "LOG_FILE": str(log_file),
             "LOG_FILE_APPEND": True,  # O_APPEND: the writer process appends to the same file
+            "PORTAL_SUMMARY": False,  # the command prints its own (crawl/summary.py is for `scrapy crawl`)
         },
         priority="cmdline",
     )
@@ -127,7 +135,8 @@ def run_crawl(options: CrawlOptions) -> RunResult:
     paths.logs.mkdir(parents=True, exist_ok=True)
     with ArchiveLock(paths.root) as lock:
         Catalogue(paths.catalogue).close()  # refuses an unusable catalogue before Scrapy starts
-        settings = crawl_settings(options, paths.logs / f"crawl-{file_stamp()}.log")
+        log = paths.logs / f"crawl-{file_stamp()}.log"
+        settings = crawl_settings(options, log)
         settings.set("PORTAL_LOCK_FD", lock.fd, priority="cmdline")
         process = CrawlerProcess(settings)
         crawler = process.create_crawler(PortalSpider)
@@ -147,7 +156,15 @@ def run_crawl(options: CrawlOptions) -> RunResult:
     spider = crawler.spider
     if not isinstance(spider, PortalSpider) or spider.archive is None:
         raise Failure(f"the crawl did not start; see the log in {paths.logs}")
-    return _result(paths, spider.archive.run_id, seconds, spider.archive.failure)
+    return result_of(spider, paths, seconds, log)
+
+
+def result_of(spider: PortalSpider, paths: ArchivePaths, seconds: float, log: Path | None) -> RunResult:
+    """The spider's run as the catalogue has it, with what only the spider knows (its first failure)."""
+    assert spider.archive is not None
+    result = _result(paths, spider.archive.run_id, seconds, spider.archive.failure)
+    result.first_failure, result.log = failure_text(spider.first_failure), log
+    return result
 
 
 def _result(paths: ArchivePaths, run_id: int, seconds: float, failure: str | None) -> RunResult:

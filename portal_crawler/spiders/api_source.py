@@ -21,7 +21,9 @@ import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
 
+from portal_crawler.crawl import standalone
 from portal_crawler.extraction import api
+from portal_crawler.extraction.article import Article
 from portal_crawler.extraction.urls import UrlInfo
 from portal_crawler.spiders.base import PortalBase
 
@@ -75,7 +77,7 @@ class ApiWalk(PortalBase):
             return
         self.logger.error("%s", error)
         if self.rules.classify(response.url).kind == "api_listing":
-            self.failed.append(response.url)  # a detail's failure is counted by the writer, which reads it too
+            self.record_failure(response.url, "drift: unreadable API answer")  # a detail's: the writer counts it
             self.walk.signals["api_unreadable"].append(response.url)
 
     def parse_api_listing(self, response: Response) -> Iterator[scrapy.Request]:
@@ -107,8 +109,11 @@ class ApiWalk(PortalBase):
         if news and going_on and not last and self.walk.may_go_on(response.url):
             yield self.api_listing_request(response.meta["api_page"] + 1)
 
-    def parse_api_article(self, response: Response) -> Iterator[scrapy.Request]:
-        """A detail answer is the writer's to catalogue; here: retry a bad one, then the page and its images."""
+    def parse_api_article(self, response: Response) -> Iterator[scrapy.Request | Article]:
+        """A detail answer is the writer's to catalogue; here: retry a bad one, then the page and its images.
+
+        With a feed configured, the article is also yielded, as the writer reads it.
+        """
         source = self.profile.api
         if self.refused(response) or source is None or response.status != 200:
             return
@@ -130,3 +135,5 @@ class ApiWalk(PortalBase):
                 meta={"info": UrlInfo("article", page.url, page.article_id, page.section), "api_page_of": article.id},
             )
         yield from self._requisite_requests([self.rules.classify(url) for url in article.images])
+        if self.feed_items and (item := standalone.feed_item(article, response)) is not None:
+            yield item

@@ -18,9 +18,12 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
+from portal_crawler.crawl import standalone
 from portal_crawler.crawl.archive_run import ArchiveRun
 from portal_crawler.crawl.blocking import BlockWatch
+from portal_crawler.crawl.failures import FirstFailure, failure_reason
 from portal_crawler.crawl.walk import ListingWalk
+from portal_crawler.extraction.article import Article
 from portal_crawler.extraction.pages import requisite_urls
 from portal_crawler.extraction.profile import Profile, load_profile
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
@@ -80,8 +83,10 @@ class PortalBase(scrapy.Spider):
         self.walk_wall: str | None = None  # the first listing page met with a wall, and what it was
         self.walk = ListingWalk(self.rules, max_pages=self.max_pages, page_limit=None)  # from_crawler sets it
         self.failed: list[str] = []
+        self.first_failure: FirstFailure | None = None  # (URL, reason): the cause `crawl` prints (crawl/failures.py)
         self._requisites_seen: set[str] = set()
         self.archive: ArchiveRun | None = None
+        self.feed_items = False  # a feed is configured: yield each article read as an item (crawl/standalone.py)
 
     def _choose_source(self, source: str, api_base: str | None) -> None:
         """HTML pages or the JSON API (spiders/sources.py), and where the API is asked."""
@@ -105,7 +110,7 @@ class PortalBase(scrapy.Spider):
     def _request(self, info: UrlInfo, meta: dict[str, Any] | None = None) -> scrapy.Request | None:
         if not self.rules.allowed(info.url):
             return None
-        callback: Callable[[Response], Iterator[scrapy.Request] | None] | None
+        callback: Callable[[Response], Iterator[scrapy.Request | Article] | None] | None
         if info.kind == "article":
             if info.article_id is None or info.article_id in self.seen_ids:
                 return None
@@ -134,8 +139,14 @@ class PortalBase(scrapy.Spider):
         if failure.check(OutOfScope):
             self.logger.warning("not followed: %s", failure.getErrorMessage())
             return
-        self.failed.append(request.url)
+        self.record_failure(request.url, failure_reason(failure))
         self.logger.error("failed %s: %s", request.url, failure.getErrorMessage())
+
+    def record_failure(self, url: str, reason: str) -> None:
+        """A fetch that failed for good (retried next run); the run's first is the cause its one line gives."""
+        self.failed.append(url)
+        if self.first_failure is None:
+            self.first_failure = (url, reason)
 
     # -- listings ----------------------------------------------------------
     def refused(self, response: Response) -> bool:
@@ -155,17 +166,19 @@ class PortalBase(scrapy.Spider):
             self.walk_wall = f"{response.url} is {WALL_NAMES.get(wall, 'a ' + wall + ' page')}"
         if line is None:
             if self.blocks.walled and kind != "article":
-                self.failed.append(response.url)  # articles are counted by the writer; this page is retried next run
+                wall = WALL_NAMES.get(self.blocks.kinds[-1], "a wall")
+                self.record_failure(response.url, f"blocked ({wall})")  # articles are the writer's to count
             return self.blocks.walled
         self.blocked = line
         self.logger.error("%s: stopping the run", line)
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="blocked"))
         return True
 
-    def parse_article(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_article(self, response: Response) -> Iterator[scrapy.Request | Article]:
         """The writer process catalogues the page from its capture; here only its requisites are queued.
 
-        A 304 or 404/410 is the writer's to judge too (unchanged, or gone).
+        A 304 or 404/410 is the writer's to judge too (unchanged, or gone). With
+        a feed configured, the article is also yielded, as the writer reads it.
 
         @portal_url /news-events/communal-police-force-be-peoples-firm-support-t9402.html
         @article_fields title published author paragraphs captions images
@@ -174,6 +187,8 @@ class PortalBase(scrapy.Spider):
         """
         if not self.refused(response) and response.status == 200 and isinstance(response, TextResponse):
             yield from self._requisites(response)
+            if self.feed_items and (item := standalone.page_item(response, self.profile)) is not None:
+                yield item
 
     def _requisites(self, response: TextResponse) -> Iterator[scrapy.Request]:
         """The page's images, stylesheets and scripts not yet requested in this run nor captured before."""

@@ -18,8 +18,11 @@ import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
+from scrapy.settings import BaseSettings
 
+from portal_crawler.crawl import standalone
 from portal_crawler.crawl.archive_run import ArchiveRun
+from portal_crawler.crawl.failures import failure_text
 from portal_crawler.extraction.pages import listing_dates, listing_entries, listing_template
 from portal_crawler.extraction.selectors import select
 from portal_crawler.spiders import contracts
@@ -30,10 +33,18 @@ class PortalSpider(Revisits):
     name = "portal"
 
     @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        """`scrapy crawl portal` as `portal-crawler crawl` runs it: the archive's log file, --fast (standalone.py)."""
+        super().update_settings(settings)
+        if not contracts.checking():
+            standalone.prepare(settings)
+
+    @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PortalSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.walk.page_limit = settings.getint("PORTAL_MAX_LISTING_PAGES")
+        spider.feed_items = standalone.wants_items(settings)
         if settings.getbool("PORTAL_ARCHIVE_ENABLED") and not contracts.checking():
             mode = "full" if spider.full else "incremental"
             spider.archive = ArchiveRun.open(
@@ -121,6 +132,7 @@ class PortalSpider(Revisits):
         if reason == "blocked" or self.blocked is not None:
             status = "blocked"
         walk_complete = status == "ok" and not self.walk.stopped_early
-        code = self.archive.close(status, counts, walk_complete, dict(self.walk.signals), self.blocked)
+        cause = self.blocked or failure_text(self.first_failure)  # kept in runs.error_summary
+        code = self.archive.close(status, counts, walk_complete, dict(self.walk.signals), cause)
         if code != 0:
             self.logger.error("the archive writer exited with %s", code)

@@ -58,7 +58,7 @@ class Close:
     stats: dict[str, int]
     walk_complete: bool
     signals: dict[str, list[str]] = field(default_factory=dict)  # listing drift: signal -> sample URLs
-    error: str | None = None  # why the run stopped early, when the crawl knows (the portal refused it)
+    error: str | None = None  # why the run is not ok, when the crawl knows: the wall, or its first failed fetch
 
 
 Message = WriterConfig | Capture | Close
