@@ -16,6 +16,10 @@ from `os.wait4` (that child's own rusage, not the sum of all children).
   over the same files (bench/raw_read.py); reindex_ratio = raw s / reindex s.
   The same loop with FastWARC (reindex's reader) is reported beside it.
 - search: bench/search_bench.py when it exists (p50/p95 latency).
+- crawl, one core: one more pair with both crawls pinned to CPU 0 (the writer
+  process inherits the pin): crawl_ratio_1core. crawl_cpu_ratio is the median
+  over pairs of archiving CPU per page / bare CPU per page (wait4 counts the
+  crawl's reaped writer process with it).
 - crawl_api: the same pair over `replica --layout app` (10,000 articles):
   `crawl --full --source api` versus bench/bare_api_spider.py (crawl_ratio_api).
 - wacz: bench/wacz_bench.py: `portal-crawler wacz` of the crawl's archive versus a plain copy
@@ -178,11 +182,19 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def run_child(cmd: list[str], timeout: float = 1800) -> Child:
-    """Run `cmd` to completion; wall time, and CPU and peak RSS of that child alone (os.wait4)."""
+def run_child(cmd: list[str], timeout: float = 1800, cpus: set[int] | None = None) -> Child:
+    """Run `cmd` to completion; wall time, and CPU and peak RSS of that child (os.wait4).
+
+    Linux's wait4 reports the child's usage together with that of the children it
+    reaped, so a crawl's CPU includes its writer process. `cpus` pins the child
+    (and so every process it starts) to those CPUs.
+    """
+    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env(), stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=child_env(), stdout=out, stderr=err, stdin=subprocess.DEVNULL, preexec_fn=pin
+        )
         timer = threading.Timer(timeout, proc.kill)
         timer.start()
         try:
@@ -324,25 +336,30 @@ class ReplicaProcess:
 # -- benchmarks ----------------------------------------------------------------------------------
 
 
-def archiving_crawl(url: str, archive: Path, full: bool = True, api: bool = False) -> Child:
+def archiving_crawl(
+    url: str, archive: Path, full: bool = True, api: bool = False, cpus: set[int] | None = None
+) -> Child:
     cmd = [PY, "-m", "portal_crawler", "crawl", "--fast", "--summary", "--start-url", url, "--archive", str(archive)]
-    return run_child(cmd + (["--full"] if full else []) + (["--source", "api"] if api else []))
+    return run_child(cmd + (["--full"] if full else []) + (["--source", "api"] if api else []), cpus=cpus)
 
 
-def bare_crawl(url: str, log_file: Path, api: bool = False) -> Child:
+def bare_crawl(url: str, log_file: Path, api: bool = False, cpus: set[int] | None = None) -> Child:
     module = "bench.bare_api_spider" if api else "bench.bare_spider"
-    return run_child([PY, "-m", module, "--start-url", url, "--log-file", str(log_file)])
+    return run_child([PY, "-m", module, "--start-url", url, "--log-file", str(log_file)], cpus=cpus)
 
 
-def crawl_round(kind: str, replica: ReplicaProcess, work: Path, number: int, api: bool = False) -> dict[str, Any]:
+def crawl_round(
+    kind: str, replica: ReplicaProcess, work: Path, number: int, api: bool = False, cpus: set[int] | None = None
+) -> dict[str, Any]:
     replica.reset()
-    name = "api-" if api else ""
+    name = ("api-" if api else "") + ("1core-" if cpus else "")
     with LoadWatch() as watch:
         if kind == "archiving":
             archive = work / f"{name}crawl-archive-{number}"
-            child = archiving_crawl(replica.listing_url, archive, api=api).check(f"{name}archiving crawl")
+            child = archiving_crawl(replica.listing_url, archive, api=api, cpus=cpus).check(f"{name}archiving crawl")
         else:
-            child = bare_crawl(replica.listing_url, work / f"{name}bare-{number}.log", api).check(f"{name}bare crawl")
+            log_file = work / f"{name}bare-{number}.log"
+            child = bare_crawl(replica.listing_url, log_file, api, cpus).check(f"{name}bare crawl")
         foreign = watch.stop(child.cpu_s, f"crawl {kind} round {number}")
     summary = child.stdout.strip().splitlines()[-1]
     counts = replica.counts()
@@ -605,6 +622,16 @@ def table(results: dict[str, Any]) -> str:
     c, r, m, i, s = (results.get(k) or {} for k in ("crawl", "reindex", "memory", "incremental", "search"))
     w = results.get("wacz") or {}
     rows = [("figure", "value", "baseline / detail")]
+    one = results.get("crawl_1core") or {}
+    if one:
+        rows.append(
+            (
+                "crawl_ratio_1core (both pinned to one CPU)",
+                f"{one['crawl_ratio']:.3f}",
+                f"{one['archiving_pages_per_s']} vs {one['bare_pages_per_s']} pages/s;"
+                f" CPU {one['archiving_cpu_s']} / {one['bare_cpu_s']} s",
+            )
+        )
     a = results.get("crawl_api") or {}
     if a:
         rows.append(
@@ -718,7 +745,15 @@ def main(argv: list[str] | None = None) -> int:
         # What is still to come after the crawl pairs, from the first pair's times.
         memory_s = t_archiving * max(cfg["memory_articles"]) / cfg["crawl_articles"] * 1.1
         wacz_s = (cfg["wacz_pairs"] + 1) * 0.3 * t_archiving  # packaging the archive, per pair and the slice
-        rest_s = 5 + cfg["reindex_pairs"] * 0.3 * t_archiving + wacz_s + memory_s + (40 if not args.quick else 5) + 15
+        rest_s = (
+            5
+            + 2.2 * (t_archiving + t_bare)
+            + cfg["reindex_pairs"] * 0.3 * t_archiving
+            + wacz_s
+            + memory_s
+            + (40 if not args.quick else 5)
+            + 15
+        )
         extra_pairs = cfg["crawl_pairs"] - 1
         can = 0
         while can < extra_pairs:
@@ -741,6 +776,10 @@ def main(argv: list[str] | None = None) -> int:
             "replica_warm": replica.warm_line,
         }
         archive = work / "crawl-archive-1"
+
+        log("crawl, one core: one pair with both crawls (and the archiving crawl's writer) pinned to CPU 0")
+        one_core = [crawl_round(kind, replica, work, 1, cpus={0}) for kind in ("archiving", "bare")]
+        results["crawl_1core"] = summarise_crawl(one_core)
 
         log("incremental: second run over the crawl's archive, nothing new")
         results["incremental"] = bench_incremental(replica, archive)
@@ -770,6 +809,8 @@ def main(argv: list[str] | None = None) -> int:
     results["total_s"] = round(time.monotonic() - started, 1)
     flat = {
         "crawl_ratio": results["crawl"]["crawl_ratio"],
+        "crawl_cpu_ratio": results["crawl"]["cpu_per_page_ratio"],
+        "crawl_ratio_1core": results["crawl_1core"]["crawl_ratio"],
         "crawl_ratio_api": results["crawl_api"]["crawl_ratio"],
         "rss_mb_2k": results["memory"]["rss_mb_2k"],
         "rss_mb_20k": results["memory"]["rss_mb_20k"],
