@@ -6,27 +6,25 @@ Same settings as bench/bare_spider.py (the archiving crawl's, without archive,
 extensions or pipelines). It walks the JSON API as the portal spider does:
 the listing answers from the profile's first page (with its Portal-Id
 header) until the answer's last-page flag, each item's detail answer, then
-the article's page and the images the detail lists (the profile's JMESPath),
-and each page's requisites. It reads the answers' JSON for links only.
+the article's page and its images (`extraction.api.detail_links`, as the
+spider follows them), and each page's requisites. It reads answers for links only.
 
 Prints one JSON line at the end: {"requests": ..., "responses": ..., "seconds": ...}.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
 
-from bench.bare_spider import BareSpider, bare_settings
+from bench.bare_spider import BareSpider, run_bare
+from portal_crawler.extraction import api
 from portal_crawler.extraction.api_profile import ApiSource
 from portal_crawler.spiders.base import PRIORITY
 
@@ -70,13 +68,11 @@ class BareApiSpider(BareSpider):
             yield self.listing(page + 1)
 
     def parse_api_detail(self, response: Response) -> Iterator[scrapy.Request]:
-        detail = self.api.detail
-        fields = detail.data.find(json.loads(response.body)) or {}
-        page = self.rules.classify(urljoin(self.base, str(detail.url.find(fields))))
+        page, images = api.detail_links(json.loads(response.body), response.url, self.profile, self.rules)
+        page = self.rules.classify(page.url)
         yield scrapy.Request(page.url, callback=self.parse_article, priority=PRIORITY["article"])
-        images = detail.images.find(fields) if detail.images else []
-        for src in images or []:
-            info = self.rules.classify(urljoin(page.url, src))
+        for src in images:
+            info = self.rules.classify(src)
             if info.url not in self.requisites_seen:
                 self.requisites_seen.add(info.url)
                 request = self._request(info)
@@ -85,24 +81,7 @@ class BareApiSpider(BareSpider):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.bare_api_spider")
-    parser.add_argument("--start-url", required=True)
-    parser.add_argument("--log-file")
-    args = parser.parse_args(argv)
-    process = CrawlerProcess(bare_settings(args.log_file))
-    crawler = process.create_crawler(BareApiSpider)
-    started = time.monotonic()
-    process.crawl(crawler, start_url=args.start_url)
-    process.start()
-    seconds = time.monotonic() - started
-    stats = crawler.stats.get_stats()
-    result = {
-        "requests": stats.get("downloader/request_count", 0),
-        "responses": stats.get("downloader/response_count", 0),
-        "seconds": round(seconds, 3),
-    }
-    print(json.dumps(result), flush=True)
-    return 0
+    return run_bare(BareApiSpider, "python -m bench.bare_api_spider", argv)
 
 
 if __name__ == "__main__":

@@ -127,29 +127,30 @@ def bare_settings(log_file: str | None) -> Settings:
     return settings
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.bare_spider")
+def run_bare(spider: type[scrapy.Spider], prog: str, argv: list[str] | None = None) -> int:
+    """Crawl with `spider` from --start-url; print {"requests", "responses", "seconds"} as one JSON line."""
+    parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("--start-url", required=True)
     parser.add_argument("--log-file")
     args = parser.parse_args(argv)
     process = CrawlerProcess(bare_settings(args.log_file))
-    crawler = process.create_crawler(BareSpider)
+    crawler = process.create_crawler(spider)
     started = time.monotonic()
     process.crawl(crawler, start_url=args.start_url)
     process.start()
     seconds = time.monotonic() - started
     stats = crawler.stats.get_stats()
-    print(
-        json.dumps(
-            {
-                "requests": stats.get("downloader/request_count", 0),
-                "responses": stats.get("downloader/response_count", 0),
-                "seconds": round(seconds, 3),
-            }
-        ),
-        flush=True,
-    )
+    result = {
+        "requests": stats.get("downloader/request_count", 0),
+        "responses": stats.get("downloader/response_count", 0),
+        "seconds": round(seconds, 3),
+    }
+    print(json.dumps(result), flush=True)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_bare(BareSpider, "python -m bench.bare_spider", argv)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import tomllib
 from importlib import resources
-from pathlib import Path
 
 import pytest
 
@@ -149,7 +148,7 @@ def test_answers_that_are_not_what_the_profile_says_are_errors_never_articles(pr
     assert good.kind == "article" and good.article_id == "1728975600"
 
 
-def test_an_app_shell_is_archived_but_never_an_article(profile, rules: UrlRules, tmp_path: Path) -> None:
+def test_an_app_shell_is_archived_but_never_an_article(profile, rules: UrlRules) -> None:
     url = f"{REPLICA}/article/communal-police-force-be-peoples-firm-support-1728975600"
     shell = b'<html><head><title>MPS</title></head><body><div id="portal-app" data-view="article"></div></body></html>'
     reading = read_page(capture(url, shell, "text/html; charset=utf-8"), rules.classify(url), profile, rules)
@@ -158,7 +157,7 @@ def test_an_app_shell_is_archived_but_never_an_article(profile, rules: UrlRules,
     assert read_page(capture(url, page, "text/html"), rules.classify(url), profile, rules).kind == "article"
 
 
-def test_the_profiles_own_app_shell_is_no_wall_but_another_empty_shell_is(profile, tmp_path: Path) -> None:
+def test_the_profiles_own_app_shell_is_no_wall_but_another_empty_shell_is(profile) -> None:
     from scrapy.http import HtmlResponse
 
     from portal_crawler.crawl.blocking import BlockWatch
@@ -175,3 +174,16 @@ def test_the_profiles_own_app_shell_is_no_wall_but_another_empty_shell_is(profil
     response = HtmlResponse(url, body=shell, headers={"Content-Type": "text/html; charset=utf-8"})
     assert BlockWatch(1, own.api.shell).see(response) is None
     assert BlockWatch(1, profile.api.shell).see(response) is not None  # one wall in a row stops a streak of 1
+
+
+@pytest.mark.parametrize("listed", [True, False], ids=["images-listed", "images-in-the-body-only"])
+def test_the_crawl_follows_the_page_and_images_the_article_has(profile, rules: UrlRules, listed: bool) -> None:
+    document = json.loads(json.dumps(DETAIL))
+    if not listed:
+        document["data"].pop("images")  # the links then come from the body HTML, as the article's do
+    detail = f"{REPLICA}/backend-portal/articles/199997"
+    article = api.api_article(document, detail, profile, rules, capture_id=None, fetched_at=None)
+    page, images = api.detail_links(document, detail, profile, rules)
+    assert (page.url, page.article_id, images) == (article.url, article.id, article.images) and images
+    with pytest.raises(api.ApiAnswerError, match="no article at 'data'"):
+        api.detail_links({"data": None}, detail, profile, rules)

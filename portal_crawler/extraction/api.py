@@ -21,10 +21,10 @@ from parsel import Selector
 from portal_crawler.extraction import cleaners, dates
 from portal_crawler.extraction.api_profile import ApiSource
 from portal_crawler.extraction.article import Article
-from portal_crawler.extraction.extract import REQUIRED, Extraction, note_problems, read_body
+from portal_crawler.extraction.extract import REQUIRED, Extraction, body_images, note_problems, read_body
 from portal_crawler.extraction.pages import article_of
 from portal_crawler.extraction.profile import Profile
-from portal_crawler.extraction.urls import UrlInfo, UrlRules
+from portal_crawler.extraction.urls import UrlInfo, UrlRules, origin
 
 
 class ApiAnswerError(ValueError):
@@ -58,9 +58,8 @@ def page_base(api: ApiSource, api_url: str) -> str:
     such a host serves the pages too. Decided from the URL alone, so reindex
     joins exactly as the crawl did.
     """
-    parts = urlsplit(api_url)
-    origin = f"{parts.scheme}://{parts.netloc.lower()}"
-    return api.site if origin == api.base else origin
+    answered = origin(api_url)
+    return api.site if answered == api.base else answered
 
 
 def _text(value: Any) -> str | None:
@@ -84,7 +83,7 @@ def listing_entries(document: Any, api: ApiSource, rules: UrlRules, url: str, zo
     items = listing.items.find(document)
     if not isinstance(items, list):
         raise ApiAnswerError(f"{url}: no list of items at {listing.items.text!r} in the API's answer")
-    base = f"{urlsplit(url).scheme}://{urlsplit(url).netloc}"
+    base = origin(url)
     entries = []
     for item in items:
         api_id = _text(listing.id.find(item)) if isinstance(item, dict) else None
@@ -110,24 +109,63 @@ def _strings(value: Any) -> list[str]:
     return [s for s in (_text(v) for v in value) if s] if isinstance(value, list) else []
 
 
+def _body(fields: dict[str, Any], profile: Profile) -> Any:
+    """The body HTML's element, parsed as a page is (parsel's lxml HTML parser); None without a body."""
+    html = profile.api.detail.body.find(fields)  # type: ignore[union-attr]  # only called with an API source
+    if not isinstance(html, str) or not html.strip():
+        return None
+    return Selector(text=f"<html><body>{html}</body></html>").root.find("body")
+
+
+def _json_images(fields: dict[str, Any], profile: Profile, page_url: str) -> list[str]:
+    detail = profile.api.detail  # type: ignore[union-attr]  # only called with an API source
+    return [urljoin(page_url, src) for src in _strings(detail.images.find(fields))] if detail.images else []
+
+
 def _read(fields: dict[str, Any], page_url: str, profile: Profile, result: Extraction) -> None:
     """Fields from the detail answer by the profile's paths, and the body HTML by its body rules."""
     detail = profile.api.detail  # type: ignore[union-attr]  # only called with an API source
     result.title = _text(detail.title.find(fields))
     result.published = dates.iso_date(_text(detail.published.find(fields)), profile.zone, profile.date_formats)
-    html = detail.body.find(fields)
-    if isinstance(html, str) and html.strip():  # parsed as a page is (parsel's lxml HTML parser)
-        body = Selector(text=f"<html><body>{html}</body></html>").root.find("body")
-        if body is not None:
-            read_body(body, page_url, detail.body_rules, result)
+    body = _body(fields, profile)
+    if body is not None:
+        read_body(body, page_url, detail.body_rules, result)
     named = cleaners.byline(_text(detail.author.find(fields)) or "") if detail.author else None
     result.author = named or result.author  # the answer's author field first, then a byline in the body
-    images = [urljoin(page_url, src) for src in _strings(detail.images.find(fields))] if detail.images else []
     captions = _strings(detail.captions.find(fields)) if detail.captions else []
-    result.images, result.captions = images or result.images, captions or result.captions
+    result.images = _json_images(fields, profile, page_url) or result.images
+    result.captions = captions or result.captions
     for name in REQUIRED:
         result.field_sources[name] = "selector" if getattr(result, name) else "none"
     result.field_sources |= {"captions": "selector", "images": "selector"}  # an article may have no photos
+
+
+def _fields(document: Any, url: str, api: ApiSource) -> dict[str, Any]:
+    fields = api.detail.data.find(document)
+    if not isinstance(fields, dict):
+        raise ApiAnswerError(f"{url}: no article at {api.detail.data.text!r} in the API's answer")
+    return fields
+
+
+def _detail_info(fields: dict[str, Any], url: str, api: ApiSource, rules: UrlRules) -> UrlInfo:
+    match = api.detail.pattern.match(urlsplit(url).path)
+    return _article_info(api, rules, url, api.detail.url.find(fields), match.group("api_id") if match else "")
+
+
+def detail_links(document: Any, url: str, profile: Profile, rules: UrlRules) -> tuple[UrlInfo, list[str]]:
+    """What the crawl follows from a detail answer: the article's page and its images, as `api_article` has them.
+
+    The body HTML is parsed only when the answer lists no images by the
+    profile's path (the writer extracts the article; the crawl needs links).
+    """
+    api = profile.api
+    assert api is not None, "detail_links needs a profile with an [api] source"
+    fields = _fields(document, url, api)
+    page = _detail_info(fields, url, api, rules)
+    images = _json_images(fields, profile, page.url)
+    if not images and (body := _body(fields, profile)) is not None:
+        images = body_images(body, page.url, api.detail.body_rules)
+    return page, images
 
 
 def api_article(
@@ -140,11 +178,8 @@ def api_article(
     """
     api = profile.api
     assert api is not None, "api_article needs a profile with an [api] source"
-    fields = api.detail.data.find(document)
-    if not isinstance(fields, dict):
-        raise ApiAnswerError(f"{url}: no article at {api.detail.data.text!r} in the API's answer")
-    match = api.detail.pattern.match(urlsplit(url).path)
-    info = _article_info(api, rules, url, api.detail.url.find(fields), match.group("api_id") if match else "")
+    fields = _fields(document, url, api)
+    info = _detail_info(fields, url, api, rules)
     result = Extraction(template="api", profile_revision=profile.revision("api"))
     _read(fields, info.url, profile, result)
     known = dates.Known(None, dates.id_date(info.article_id, profile.zone))

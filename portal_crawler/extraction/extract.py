@@ -24,7 +24,17 @@ from portal_crawler.extraction.profile import ArticleTemplate, Profile
 from portal_crawler.extraction.selectors import compiled, select
 from portal_crawler.extraction.urls import UrlRules
 
-__all__ = ["FIELDS", "REQUIRED", "Extraction", "compiled", "extract", "note_problems", "read_body", "select"]
+__all__ = [
+    "FIELDS",
+    "REQUIRED",
+    "Extraction",
+    "body_images",
+    "compiled",
+    "extract",
+    "note_problems",
+    "read_body",
+    "select",
+]
 
 REQUIRED = ("title", "published", "author", "paragraphs")
 FIELDS = ("title", "published", "author", "paragraphs", "captions", "images")
@@ -110,7 +120,12 @@ def read_body(body: etree._Element, url: str, template: ArticleTemplate, result:
         if paragraph and not any(p.search(paragraph) for p in template.drop_patterns):
             result.paragraphs.append(paragraph)
     result.captions = [c for c in (cleaners.element_text(n) for n in select(body, template.caption)) if c]
-    result.images = [urljoin(url, src.strip()) for src in select(body, template.images) if src.strip()]
+    result.images = body_images(body, url, template)
+
+
+def body_images(body: etree._Element, url: str, template: ArticleTemplate) -> list[str]:
+    """The absolute URLs of the images the template's `images` selector finds in the body."""
+    return [urljoin(url, src.strip()) for src in select(body, template.images) if src.strip()]
 
 
 def _byline(template: ArticleTemplate, text: str) -> str | None:

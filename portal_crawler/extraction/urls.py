@@ -29,6 +29,12 @@ class UrlInfo:
     page: int | None = None
 
 
+def origin(url: str) -> str:
+    """scheme://host[:port] of a URL, the host in lower case."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
 class UrlRules:
     """The profile's URL patterns applied to absolute URLs."""
 

@@ -58,7 +58,7 @@ class ApiWalk(PortalBase):
         page = entry.info
         self.seen_ids.add(page.article_id or "")
         info = UrlInfo("api_article", entry.detail_url, article_id=page.article_id, section=page.section)
-        meta = {"info": info, "summary": entry.summary, "listing_date": entry.listing_date, "page_info": page}
+        meta = {"info": info, "summary": entry.summary, "listing_date": entry.listing_date}
         return scrapy.Request(
             entry.detail_url,
             headers=headers,
@@ -119,21 +119,23 @@ class ApiWalk(PortalBase):
             return
         try:
             document = api.load(response.body, response.url)
-            article = api.api_article(
-                document, response.url, self.profile, self.rules, capture_id=None, fetched_at=None
-            )
+            article_page, images = api.detail_links(document, response.url, self.profile, self.rules)
         except api.ApiAnswerError as error:
             yield from self._unreadable(response, error)
             return
-        page = self.rules.classify(article.url)
+        page = self.rules.classify(article_page.url)
         if source.detail.fetch_page and page.kind == "article" and self.rules.allowed(page.url):
             yield scrapy.Request(
                 page.url,
                 callback=self.parse_article,
                 errback=self.failed_request,
                 priority=API_PRIORITY["article"],
-                meta={"info": UrlInfo("article", page.url, page.article_id, page.section), "api_page_of": article.id},
+                meta={"info": page},
             )
-        yield from self._requisite_requests([self.rules.classify(url) for url in article.images])
-        if self.feed_items and (item := standalone.feed_item(article, response)) is not None:
-            yield item
+        yield from self._requisite_requests([self.rules.classify(url) for url in images])
+        if self.feed_items:  # a feed wants the article itself, as the writer reads it
+            article = api.api_article(
+                document, response.url, self.profile, self.rules, capture_id=None, fetched_at=None
+            )
+            if (item := standalone.feed_item(article, response)) is not None:
+                yield item

@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from portal_crawler.extraction.api_profile import ApiSource
+from portal_crawler.extraction.urls import origin
 
 SOURCES = ("auto", "html", "api")
 
@@ -22,10 +23,9 @@ def api_origin(source: ApiSource, start_urls: list[str], hosts: tuple[str, ...],
     sources already follow the start URL to it.
     """
     if explicit:
-        parts = urlsplit(explicit)
-        return f"{parts.scheme}://{parts.netloc.lower()}"
+        return origin(explicit)
     for url in start_urls:
-        parts = urlsplit(url)
-        if parts.netloc and parts.netloc.lower() not in hosts:
-            return f"{parts.scheme}://{parts.netloc.lower()}"
+        netloc = urlsplit(url).netloc.lower()
+        if netloc and netloc not in hosts:
+            return origin(url)
     return source.base
