@@ -46,8 +46,8 @@ HOT = [
     ("  FramePipe.send (write into the pipe)", "portal_crawler.crawl.handoff", "FramePipe.send"),
     ("listing: parse_listing", "portal_crawler.spiders.portal", "PortalSpider.parse_listing"),
     ("  listing_entries", "portal_crawler.spiders.portal", "listing_entries"),
-    ("article page: parse_article", "portal_crawler.spiders.portal", "PortalSpider.parse_article"),
-    ("  requisite_urls (img/css/js links)", "portal_crawler.spiders.portal", "requisite_urls"),
+    ("article page: parse_article", "portal_crawler.spiders.base", "PortalBase.parse_article"),
+    ("  requisite_urls (img/css/js links)", "portal_crawler.spiders.base", "requisite_urls"),
     ("  catalogue.captured (requisites seen?)", "portal_crawler.catalogue", "Catalogue.captured"),
 ]
 TOP_LEVEL = [h[0] for h in HOT if not h[0].startswith(" ")]
@@ -61,14 +61,12 @@ def _resolve(module: str, path: str) -> tuple[Any, str]:
     return owner, parts[-1]
 
 
-def install_timers() -> dict[str, list[float]]:
-    """Wrap each hot function with a perf_counter timer; returns label -> [calls, seconds]."""
-    totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
-    import portal_crawler.crawl.archive_run
-    import portal_crawler.spiders.portal
-    import portal_crawler.writer.session  # noqa: F401  (modules loaded before patching)
+def install_timers(hot: list[tuple[str, str, str]] = HOT) -> dict[str, list[float]]:
+    """Wrap each hot function with a perf_counter timer; returns label -> [calls, seconds].
 
-    for label, module, path in HOT:
+    `hot` is (label, module, attribute path); bench/profile_writer.py passes the writer's."""
+    totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    for label, module, path in hot:
         owner, name = _resolve(module, path)
         original: Callable[..., Any] = getattr(owner, name)
         if getattr(original, "__wrapped_timer__", False):

@@ -111,7 +111,7 @@ def test_warcinfo_opens_the_file(tmp_path):
     assert warcinfo.startswith("WARC/1.1\r\nWARC-Type: warcinfo\r\n")
     assert f"WARC-Filename: {pointer.filename}\r\n" in warcinfo
     for line in (
-        "software: portal-crawler/0.1.0 warcio/1.8.1",
+        "software: portal-crawler/0.1.0",
         "format: WARC File Format 1.1",
         "isPartOf: mps",
         "run-id: 7",

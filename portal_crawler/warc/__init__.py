@@ -1,4 +1,4 @@
-"""WARC: what a capture is (`records`), writing it (`writer`), reading it back.
+"""WARC: what a capture is (`records`), writing it (`writer`, its bytes composed in `compose`), reading it back.
 
 Reading: `reader` (a record at a pointer, the scan with digests), `captures`
 (reindex's sequential reader, FastWARC), `members` (gzip members by hand: exact

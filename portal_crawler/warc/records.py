@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from warcio.utils import Digester
+from portal_crawler.warc.compose import sha1_label
 
 Headers = list[tuple[str, str]]
 IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
@@ -57,9 +57,7 @@ class RecordPointer:
 
 def payload_digest(entity: bytes) -> str:
     """sha1 base32 over the stored entity, as warcio writes WARC-Payload-Digest."""
-    digester = Digester("sha1")
-    digester.update(entity)
-    return str(digester)
+    return sha1_label(entity)
 
 
 def header(headers: Headers, name: str) -> str | None:

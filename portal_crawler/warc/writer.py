@@ -14,19 +14,13 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from importlib.metadata import version
-from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
-from warcio.recordbuilder import RecordBuilder
-from warcio.recordloader import ArcWarcRecord
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
-
 from portal_crawler import __version__
 from portal_crawler.core.times import warc_date, warc_file_stamp
+from portal_crawler.warc.compose import already_compressed, gzip_member, header_block, http_head, sha1_label
 from portal_crawler.warc.records import (
     IDENTICAL_PAYLOAD,
     SERVER_NOT_MODIFIED,
@@ -38,14 +32,10 @@ from portal_crawler.warc.records import (
     payload_digest,
 )
 
-BUILDER = RecordBuilder(warc_version="1.1")
-
-
-class WireHeaders(StatusAndHeaders):
-    """Status line and headers serialised back to their wire bytes (latin-1)."""
-
-    def compute_headers_buffer(self, header_filter: object = None) -> None:
-        self.headers_buff = self.to_str(header_filter).encode("latin-1") + b"\r\n"
+Fields = list[tuple[str, str]]
+RESPONSE_TYPE = "application/http; msgtype=response"
+REQUEST_TYPE = "application/http; msgtype=request"
+SOFTWARE = f"portal-crawler/{__version__}"  # the records are composed here (warc/compose.py), not by warcio
 
 
 def stored_headers(headers: Headers, entity_length: int) -> Headers:
@@ -100,7 +90,7 @@ class WarcWriter:
         self._clock = clock or _utc_now
         self._make_record_id = make_record_id or new_record_id
         self._file: BinaryIO | None = None
-        self._warc: WARCWriter | None = None
+        self._position = 0  # where the next member starts in the open file
         self._filename: str | None = None
         self._serial = 0
         self.bytes_written = 0  # over every file of this writer, for the run's statistics
@@ -113,20 +103,23 @@ class WarcWriter:
     def write_exchange(self, exchange: Exchange, prior: PriorCapture | None = None) -> RecordPointer:
         """Write the exchange as response (or identical-payload revisit of `prior`) + request."""
         self._ensure_open()
-        digest = payload_digest(exchange.body)
-        headers = stored_headers(exchange.response_headers, len(exchange.body))
+        body = exchange.body
+        digest = payload_digest(body)
+        headers = stored_headers(exchange.response_headers, len(body))
         if prior is not None and prior.payload_digest == digest:
             return self._write_revisit(exchange, headers, prior, IDENTICAL_PAYLOAD)
-        capture_id = self._make_record_id()
-        record = BUILDER.create_warc_record(
-            exchange.url,
-            "response",
-            payload=BytesIO(exchange.body),
-            length=len(exchange.body),
-            http_headers=self._status_headers(exchange, headers),
-            warc_headers_dict=self._warc_fields(exchange, "response", capture_id),
-        )
-        return self._write_pair(exchange, record)
+        capture_id, date = self._make_record_id(), warc_date(exchange.fetched_at)
+        head = http_head(self._status_line(exchange), headers)
+        fields = [
+            *self._fields(exchange, "response", capture_id, date),
+            ("WARC-Target-URI", exchange.url),
+            ("WARC-Payload-Digest", digest),
+            ("WARC-Block-Digest", sha1_label(head, body)),
+            ("Content-Type", RESPONSE_TYPE),
+            ("Content-Length", str(len(head) + len(body))),
+        ]
+        member = gzip_member(header_block(fields) + head, body, store_payload=already_compressed(headers))
+        return self._write_pair(exchange, member, "response", capture_id, digest, date)
 
     def write_not_modified(self, exchange: Exchange, prior: PriorCapture) -> RecordPointer:
         """A 304 answer to a conditional GET: revisit (server-not-modified) of `prior`."""
@@ -135,32 +128,38 @@ class WarcWriter:
         return self._write_revisit(exchange, headers, prior, SERVER_NOT_MODIFIED)
 
     def _write_revisit(self, exchange: Exchange, headers: Headers, prior: PriorCapture, profile: str) -> RecordPointer:
-        fields = self._warc_fields(exchange, "revisit", self._make_record_id())
-        fields["WARC-Refers-To"] = prior.record_id
-        record = BUILDER.create_revisit_record(
-            exchange.url,
-            prior.payload_digest,
-            prior.url,
-            prior.warc_date,
-            http_headers=self._status_headers(exchange, headers),
-            warc_headers_dict=fields,
-        )
-        record.rec_headers.replace_header("WARC-Profile", profile)
-        return self._write_pair(exchange, record)
+        capture_id, date = self._make_record_id(), warc_date(exchange.fetched_at)
+        head = http_head(self._status_line(exchange), headers)
+        fields = [
+            *self._fields(exchange, "revisit", capture_id, date),
+            ("WARC-Refers-To", prior.record_id),
+            ("WARC-Target-URI", exchange.url),
+            ("WARC-Profile", profile),
+            ("WARC-Refers-To-Target-URI", prior.url),
+            ("WARC-Refers-To-Date", prior.warc_date),
+            ("WARC-Payload-Digest", prior.payload_digest),
+            ("WARC-Block-Digest", sha1_label(head)),
+            ("Content-Type", RESPONSE_TYPE),
+            ("Content-Length", str(len(head))),
+        ]
+        member = gzip_member(header_block(fields) + head)
+        return self._write_pair(exchange, member, "revisit", capture_id, prior.payload_digest, date)
 
-    def _write_pair(self, exchange: Exchange, capture: ArcWarcRecord) -> RecordPointer:
-        capture_id = capture.rec_headers.get_header("WARC-Record-ID")
-        request = self._request_record(exchange, capture_id)
-        offset, length = self._append(capture)
+    def _write_pair(
+        self, exchange: Exchange, member: bytes, record_type: str, capture_id: str, digest: str, date: str
+    ) -> RecordPointer:
+        """The capture's member, then its request's, in one flush to the OS."""
+        request = self._request_member(exchange, capture_id, date)
+        offset, length = self._append(member, flush=False)
         request_offset, request_length = self._append(request)
         pointer = RecordPointer(
             filename=str(self._filename),
             offset=offset,
             length=length,
             record_id=capture_id,
-            record_type=capture.rec_type,
-            payload_digest=capture.rec_headers.get_header("WARC-Payload-Digest"),
-            warc_date=capture.rec_headers.get_header("WARC-Date"),
+            record_type=record_type,
+            payload_digest=digest,
+            warc_date=date,
             request_offset=request_offset,
             request_length=request_length,
         )
@@ -168,37 +167,43 @@ class WarcWriter:
             self._close_file()
         return pointer
 
-    def _request_record(self, exchange: Exchange, concurrent_to: str) -> ArcWarcRecord:
-        line = f"{exchange.method} {request_target(exchange.url)} {exchange.protocol}"
-        fields = self._warc_fields(exchange, "request", self._make_record_id())
-        fields["WARC-Concurrent-To"] = concurrent_to
-        return BUILDER.create_warc_record(
-            exchange.url,
-            "request",
-            payload=BytesIO(exchange.request_body),
-            length=len(exchange.request_body),
-            warc_headers_dict=fields,
-            http_headers=WireHeaders(line, list(exchange.request_headers)),
+    def _request_member(self, exchange: Exchange, concurrent_to: str, date: str) -> bytes:
+        head = http_head(
+            f"{exchange.method} {request_target(exchange.url)} {exchange.protocol}", exchange.request_headers
         )
+        body = exchange.request_body
+        fields = [
+            *self._fields(exchange, "request", self._make_record_id(), date),
+            ("WARC-Concurrent-To", concurrent_to),
+            ("WARC-Target-URI", exchange.url),
+            ("WARC-Payload-Digest", sha1_label(body)),
+            ("WARC-Block-Digest", sha1_label(head, body)),
+            ("Content-Type", REQUEST_TYPE),
+            ("Content-Length", str(len(head) + len(body))),
+        ]
+        return gzip_member(header_block(fields) + head, body)
 
-    def _status_headers(self, exchange: Exchange, headers: Headers) -> WireHeaders:
-        reason = exchange.reason or reason_phrase(exchange.status)
-        return WireHeaders(f"{exchange.status} {reason}", headers, protocol=exchange.protocol)
+    @staticmethod
+    def _status_line(exchange: Exchange) -> str:
+        return f"{exchange.protocol} {exchange.status} {exchange.reason or reason_phrase(exchange.status)}"
 
-    def _warc_fields(self, exchange: Exchange, record_type: str, record_id: str) -> dict[str, str]:
-        fields = {"WARC-Type": record_type, "WARC-Record-ID": record_id, "WARC-Date": warc_date(exchange.fetched_at)}
+    @staticmethod
+    def _fields(exchange: Exchange, record_type: str, record_id: str, date: str) -> Fields:
+        fields = [("WARC-Type", record_type), ("WARC-Record-ID", record_id), ("WARC-Date", date)]
         if exchange.ip_address:
-            fields["WARC-IP-Address"] = exchange.ip_address
+            fields.append(("WARC-IP-Address", exchange.ip_address))
         return fields
 
-    def _append(self, record: ArcWarcRecord) -> tuple[int, int]:
-        """Write one record (warcio flushes it to the OS); return its offset and length."""
-        assert self._file is not None and self._warc is not None
-        offset = self._file.tell()
-        self._warc.write_record(record)
-        length = self._file.tell() - offset
-        self.bytes_written += length
-        return offset, length
+    def _append(self, member: bytes, *, flush: bool = True) -> tuple[int, int]:
+        """Write one record's gzip member (to the OS when `flush`); return its offset and length."""
+        assert self._file is not None
+        offset = self._position
+        self._file.write(member)
+        if flush:
+            self._file.flush()
+        self._position += len(member)
+        self.bytes_written += len(member)
+        return offset, len(member)
 
     def _ensure_open(self) -> None:
         """Open the next file (never an existing one), starting with its warcinfo record."""
@@ -215,34 +220,30 @@ class WarcWriter:
                 break
             except FileExistsError:
                 continue
-        self._warc = WARCWriter(self._file, gzip=True, warc_version="1.1")
+        self._position = 0
         self._filename = name
         self.filenames.append(name)
         self._append(self._warcinfo_record(name, opened_at))
 
-    def _warcinfo_record(self, filename: str, opened_at: datetime) -> ArcWarcRecord:
+    def _warcinfo_record(self, filename: str, opened_at: datetime) -> bytes:
         info = {
-            "software": f"portal-crawler/{__version__} warcio/{version('warcio')}",
+            "software": SOFTWARE,
             "format": "WARC File Format 1.1",
             "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
             "hostname": self.host,
             **self.warcinfo,
         }
         block = "".join(f"{k}: {v}\r\n" for k, v in info.items() if v).encode("utf-8")
-        fields = {
-            "WARC-Type": "warcinfo",
-            "WARC-Record-ID": self._make_record_id(),
-            "WARC-Filename": filename,
-            "WARC-Date": warc_date(opened_at),
-        }
-        return BUILDER.create_warc_record(
-            "",
-            "warcinfo",
-            payload=BytesIO(block),
-            length=len(block),
-            warc_headers_dict=fields,
-            warc_content_type="application/warc-fields",
-        )
+        fields = [
+            ("WARC-Type", "warcinfo"),
+            ("WARC-Record-ID", self._make_record_id()),
+            ("WARC-Filename", filename),
+            ("WARC-Date", warc_date(opened_at)),
+            ("WARC-Block-Digest", sha1_label(block)),
+            ("Content-Type", "application/warc-fields"),
+            ("Content-Length", str(len(block))),
+        ]
+        return gzip_member(header_block(fields), block)
 
     def sync(self) -> None:
         """Flush and fsync the open file: called before the catalogue commits."""
@@ -254,7 +255,7 @@ class WarcWriter:
         self.sync()
         if self._file is not None:
             self._file.close()
-        self._file, self._warc, self._filename = None, None, None
+        self._file, self._filename = None, None
 
     def close(self) -> None:
         self._close_file()
