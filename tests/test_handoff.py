@@ -82,3 +82,18 @@ def test_a_writer_that_goes_away_with_a_backlog_waiting_does_not_hang_the_close(
     assert not closing.is_alive() and pipe.broken
     assert pipe.send(b"more") is False
     os.close(write_end)
+
+
+def test_the_writer_reads_many_frames_at_a_time_in_order_and_stops_at_a_cut_frame() -> None:
+    from portal_crawler.writer.protocol import WAITED, Close, FrameReader, frame
+
+    read_end, write_end = os.pipe()
+    messages = [Close("ok", {"n": n}, True) for n in range(50)]
+    data = b"".join(frame(m) for m in messages)
+    os.write(write_end, data + frame(Close("cut", {}, False))[:-3])  # the last frame cut short
+    reader = FrameReader(read_end, gather=0.01)
+    assert [reader.next(1.0) for _ in messages] == messages
+    assert reader.next(0.05) is WAITED  # the cut frame is incomplete: nothing more came
+    os.close(write_end)
+    assert reader.next(1.0) is None  # end of stream: the cut frame is never a message
+    os.close(read_end)

@@ -11,11 +11,15 @@ order on the writer's stdin as length-prefixed pickles: first the
 from __future__ import annotations
 
 import logging
+import os
 import pickle
+import select
 import struct
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from portal_crawler.extraction.urls import UrlInfo
 from portal_crawler.warc.records import Exchange
@@ -70,22 +74,54 @@ def frame(message: Message) -> bytes:
     return FRAME.pack(len(data)) + data
 
 
-def _read_exact(stream: BinaryIO, size: int) -> bytes:
-    chunks, missing = [], size
-    while missing:
-        chunk = stream.read(missing)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        missing -= len(chunk)
-    return b"".join(chunks)
+WAITED = object()  # FrameReader.next: nothing came within the timeout
 
 
-def read_frame(stream: BinaryIO) -> Any | None:
-    """The next message, or None at end of stream (also when the stream was cut mid-frame)."""
-    head = _read_exact(stream, FRAME.size)
-    if len(head) < FRAME.size:
-        return None
-    size = FRAME.unpack(head)[0]
-    data = _read_exact(stream, size)
-    return pickle.loads(data) if len(data) == size else None
+class FrameReader:
+    """Messages from a pipe, in order, read many frames at a time.
+
+    When the pipe is empty it waits for data, then lets `gather` seconds pass before
+    reading, so that one wake-up and one read take the frames of many responses
+    instead of one each: on a single core the crawl is then not interrupted once
+    per response. What waits in the pipe meanwhile is bounded by its size; the
+    crawl's side (crawl/handoff.py) keeps what does not fit.
+    """
+
+    def __init__(self, fd: int, gather: float = 0.0, chunk: int = 4 << 20) -> None:
+        self.fd, self.gather, self.chunk = fd, gather, chunk
+        self.buffer = bytearray()
+        self.parsed: deque[Any] = deque()
+        self.ended = False
+
+    def next(self, timeout: float | None = None) -> Any:
+        """The next message; `WAITED` if none came within `timeout` s; None at the end of the stream.
+
+        A stream cut mid-frame ends there too: its complete frames come first.
+        """
+        while not self.parsed:
+            if self.ended:
+                return None
+            if not select.select([self.fd], [], [], timeout)[0]:
+                return WAITED
+            if self.gather:
+                time.sleep(self.gather)
+            data = os.read(self.fd, self.chunk)
+            if data:
+                self.buffer += data
+                self._parse()
+            else:
+                self.ended = True
+        return self.parsed.popleft()
+
+    def _parse(self) -> None:
+        at, view = 0, memoryview(self.buffer)
+        try:
+            while len(view) - at >= FRAME.size:
+                size = FRAME.unpack_from(view, at)[0]
+                if len(view) - at - FRAME.size < size:
+                    break
+                self.parsed.append(pickle.loads(view[at + FRAME.size : at + FRAME.size + size]))
+                at += FRAME.size + size
+        finally:
+            view.release()
+        del self.buffer[:at]
