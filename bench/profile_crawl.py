@@ -43,11 +43,16 @@ from bench.run import RESULTS, ReplicaProcess
 HOT = [
     ("hand-off: ArchiveRun.capture (exchange, pickle, pipe)", "portal_crawler.crawl.archive_run", "ArchiveRun.capture"),
     ("  exchange_from_scrapy", "portal_crawler.crawl.archive_run", "exchange_from_scrapy"),
-    ("  FramePipe.send (write into the pipe)", "portal_crawler.crawl.handoff", "FramePipe.send"),
+    ("  FramePipe.send (write into the pipe)", "portal_crawler.writer.pipes", "FramePipe.send"),
     ("listing: parse_listing", "portal_crawler.spiders.portal", "PortalSpider.parse_listing"),
     ("  listing_entries", "portal_crawler.spiders.portal", "listing_entries"),
     ("article page: parse_article", "portal_crawler.spiders.base", "PortalBase.parse_article"),
-    ("  requisite_urls (img/css/js links)", "portal_crawler.spiders.base", "requisite_urls"),
+    (
+        "  requisite_urls (img/css/js links; the writer's with an archive)",
+        "portal_crawler.spiders.base",
+        "requisite_urls",
+    ),
+    ("requisites the writer answered", "portal_crawler.spiders.base", "PortalBase.requisites_answered"),
     ("  catalogue.captured (requisites seen?)", "portal_crawler.catalogue", "Catalogue.captured"),
 ]
 TOP_LEVEL = [h[0] for h in HOT if not h[0].startswith(" ")]

@@ -417,3 +417,21 @@ def test_a_read_only_archive_can_be_consulted(read_only_copy: tuple[Path, int | 
     assert sorted(p.name for p in archive.iterdir()) == listing  # no -shm, no lock, no backup could be made
     repair = run_cli("verify", "--repair", "--archive", str(archive), user=user)
     assert repair.returncode == EXIT_USAGE and "archive lock" in one_line(repair)
+
+
+def test_a_full_disk_under_the_catalogue_is_the_oserror_a_warc_write_meets(tmp_path) -> None:
+    import errno
+    import sqlite3
+
+    from portal_crawler.catalogue.connection import guarded
+
+    class Full:
+        path, busy_seconds = tmp_path / "catalogue.db", 1.0
+
+        @guarded
+        def commit(self) -> None:
+            raise sqlite3.OperationalError("database or disk is full")
+
+    with pytest.raises(OSError) as raised:
+        Full().commit()
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(tmp_path / "catalogue.db")

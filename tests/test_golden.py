@@ -283,3 +283,23 @@ def test_script_check_prints_a_diff_and_fails_when_extraction_changed(golden_scr
     assert saved.read_bytes() == before, "--check writes nothing"
     assert golden_script.main(["expect"]) == 0
     assert json.loads(saved.read_text("utf-8"))["author"] == "Phuong Thao"
+
+
+@pytest.mark.parametrize("golden", goldens("article"), ids=lambda g: g.label)
+def test_the_writer_answers_the_requisites_the_spider_would_have_found(golden: Golden) -> None:
+    """With an archive, the spider leaves an article page's requisites to the writer, which parses it anyway."""
+    from portal_crawler.catalogue.ingest import PageCapture, read_page
+    from portal_crawler.extraction.pages import requisite_urls
+    from portal_crawler.extraction.walls import wall_kind
+
+    meta = golden.meta
+    rules = UrlRules(PROFILE, (urlsplit(meta["url"]).netloc,))
+    headers = [("Content-Type", meta["content_type"])]
+    capture = PageCapture(meta["url"], meta["status"], headers, golden.page.read_bytes(), 1, "2026-12-01T00:00:00Z")
+    reading = read_page(capture, rules.classify(meta["url"]), PROFILE, rules, requisites=True)
+    response = golden.response()
+    walled = wall_kind(meta["status"], headers, response.text) is not None  # the spider refuses such a page
+    spider_found = () if walled else tuple(info.url for info in requisite_urls(response, rules))
+    assert reading.requisites == spider_found, golden.label
+    assert walled or spider_found, f"{golden.label}: a page that embeds nothing shows nothing here"
+    assert read_page(capture, rules.classify(meta["url"]), PROFILE, rules).requisites == ()  # reindex asks none

@@ -6,7 +6,7 @@ import os
 import threading
 import time
 
-from portal_crawler.crawl.handoff import FramePipe
+from portal_crawler.writer.pipes import FramePipe
 
 
 def frames(count: int, size: int) -> list[bytes]:
@@ -85,7 +85,8 @@ def test_a_writer_that_goes_away_with_a_backlog_waiting_does_not_hang_the_close(
 
 
 def test_the_writer_reads_many_frames_at_a_time_in_order_and_stops_at_a_cut_frame() -> None:
-    from portal_crawler.writer.protocol import WAITED, Close, FrameReader, frame
+    from portal_crawler.writer.pipes import WAITED, FrameReader
+    from portal_crawler.writer.protocol import Close, frame
 
     read_end, write_end = os.pipe()
     messages = [Close("ok", {"n": n}, True) for n in range(50)]
@@ -97,3 +98,27 @@ def test_the_writer_reads_many_frames_at_a_time_in_order_and_stops_at_a_cut_fram
     os.close(write_end)
     assert reader.next(1.0) is None  # end of stream: the cut frame is never a message
     os.close(read_end)
+
+
+def test_the_run_waits_for_the_writers_answers_but_not_for_ever() -> None:
+    import pytest
+    from scrapy.exceptions import DontCloseSpider
+
+    from portal_crawler.spiders.portal import PortalSpider
+
+    class Owing:
+        unanswered, alive = 3, True
+
+        def owes_answers(self, patience: float) -> bool:
+            return self.alive and patience > 0
+
+    spider = PortalSpider(start_url="http://127.0.0.1:9/news-and-events.html")
+    spider.archive = Owing()  # type: ignore[assignment]
+    with pytest.raises(DontCloseSpider):
+        spider.wait_for_answers()
+    spider.archive.alive = False  # type: ignore[attr-defined]  # the writer went quiet (or away)
+    spider.wait_for_answers()  # the run may end: with an error that says why
+    assert spider.failed and "owed the requisites of 3 article pages" in spider.first_failure[1]
+    assert spider.archive.unanswered == 0
+    spider.wait_for_answers()  # said once
+    assert len(spider.failed) == 1

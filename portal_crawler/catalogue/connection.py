@@ -11,6 +11,7 @@ is waited for `BUSY_SECONDS`, then reported as `CatalogueBusy` (exit 75).
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import sqlite3
@@ -165,7 +166,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def guarded(method: F) -> F:
-    """A catalogue write: another writer holding the file becomes CatalogueBusy, a read-only open a clear error."""
+    """A catalogue write: another writer holding the file becomes CatalogueBusy, a read-only open a clear
+    error, a full disk the OSError (ENOSPC) that a WARC write meets on it, so both are said the same way."""
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -174,8 +176,11 @@ def guarded(method: F) -> F:
         except sqlite3.OperationalError as error:
             if is_busy(error):
                 raise CatalogueBusy(self.path, self.busy_seconds) from None
-            if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_READONLY or "readonly" in str(error):
+            code = getattr(error, "sqlite_errorcode", None)
+            if code == sqlite3.SQLITE_READONLY or "readonly" in str(error):
                 raise CatalogueError(f"{self.path} is open for reading only; cannot write: {error}") from None
+            if code == sqlite3.SQLITE_FULL or "disk is full" in str(error):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path)) from None
             raise
 
     return cast(F, wrapper)

@@ -14,14 +14,20 @@ app's shell (the profile's `api.shell`) is archived but never an article.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from scrapy.http import TextResponse
 
 from portal_crawler.catalogue.store import Catalogue
 from portal_crawler.extraction import api
-from portal_crawler.extraction.pages import article_item, listing_entries, listing_template, text_response
+from portal_crawler.extraction.pages import (
+    article_item,
+    listing_entries,
+    listing_template,
+    requisite_urls,
+    text_response,
+)
 from portal_crawler.extraction.profile import Profile
 from portal_crawler.extraction.selectors import select
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
@@ -59,6 +65,7 @@ class PageReading:
     article: dict[str, Any] | None = None
     summaries: dict[str, str | None] | None = None
     problem: str | None = None
+    requisites: tuple[str, ...] = ()  # what an HTML page embeds from the portal, when asked (`requisites=True`)
 
 
 def read_page(
@@ -69,8 +76,13 @@ def read_page(
     *,
     listing_date: str | None = None,
     limit: int = DECODE_LIMIT,
+    requisites: bool = False,
 ) -> PageReading:
-    """Decode (never past `limit` bytes), parse and extract one listing or article capture."""
+    """Decode (never past `limit` bytes), parse and extract one listing or article capture.
+
+    With `requisites`, an HTML page that is no wall also gives the images,
+    stylesheets and scripts it embeds (the crawl's writer answers them back).
+    """
     if info.kind in ARTICLE_KINDS and capture.status in (304, 404, 410):
         kind: Reading = "unchanged" if capture.status == 304 else "gone"
         return PageReading(kind, capture.capture_id, capture.fetched_at, info.article_id, url=capture.url)
@@ -85,13 +97,16 @@ def read_page(
     response = text_response(capture.url, capture.status, capture.headers, body)
     if response is None:
         return _error(capture, info, f"not a text page: {capture.url}")
-    if profile.api is not None and select(response.selector.root, profile.api.shell):
-        return PageReading("skip", capture.capture_id, capture.fetched_at)  # an app shell: its text is the API's
     wall = wall_kind(capture.status, capture.headers, response.text)  # it reads only the page's head
+    own_shell = profile.api is not None and bool(select(response.selector.root, profile.api.shell))
+    found = tuple(i.url for i in requisite_urls(response, rules)) if requisites and (own_shell or not wall) else ()
+    if own_shell:  # the app's shell: its text is the API's, its scripts and styles are requisites all the same
+        return PageReading("skip", capture.capture_id, capture.fetched_at, requisites=found)
     if wall is not None:  # archived as it came, never an article or a listing
         problem = f"{capture.url} is a {wall} page, not the portal's: archived, not catalogued"
         return PageReading("blocked", capture.capture_id, capture.fetched_at, info.article_id, problem=problem)
-    return _extract(response, capture, info, profile, rules, listing_date)
+    reading = _extract(response, capture, info, profile, rules, listing_date)
+    return replace(reading, requisites=found) if found else reading
 
 
 def _read_answer(body: bytes, capture: PageCapture, info: UrlInfo, profile: Profile, rules: UrlRules) -> PageReading:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
@@ -25,9 +26,9 @@ from portal_crawler.core.lock import ArchiveLock
 from portal_crawler.core.paths import ArchivePaths
 from portal_crawler.core.times import utc_now
 from portal_crawler.crawl.capture import exchange_from_scrapy
-from portal_crawler.crawl.handoff import FramePipe
 from portal_crawler.extraction.urls import UrlInfo
-from portal_crawler.writer.protocol import Capture, Close, Message, WriterConfig, frame
+from portal_crawler.writer.pipes import FramePipe, FrameReader
+from portal_crawler.writer.protocol import Capture, Close, Message, Requisites, WriterConfig, frame
 
 
 class ArchiveRun:
@@ -40,10 +41,16 @@ class ArchiveRun:
         self.run_id = self.catalogue.start_run(config.mode, config.profile, __version__, os.getpid())
         self.config = WriterConfig(**{**vars(config), "run_id": self.run_id})
         fd = lock_fd if lock_fd is not None else self.lock.fd  # type: ignore[union-attr]
-        self.process = _start_writer(fd, config.log_file)
+        answers, answers_to = os.pipe()  # the writer's Requisites answers come back on this one
+        self.config = WriterConfig(**{**vars(self.config), "answers_to": answers_to})
+        self.process = _start_writer(fd, config.log_file, answers_to)
         self.failure: str | None = None
         self.on_failure: Callable[[str], None] | None = None  # the spider stops the crawl: nothing more can be kept
+        self.on_requisites: Callable[[Requisites], None] | None = None  # the spider requests what a page embeds
+        self.unanswered = 0  # article pages whose Requisites the writer has not sent yet
+        self.last_answer = time.monotonic()  # when the writer last answered (or was last asked)
         self._pipe = FramePipe(_stdin(self.process).fileno())
+        self._answers = AnswerReader(answers, self._answered)
         self._send(self.config)
 
     @classmethod
@@ -75,7 +82,28 @@ class ArchiveRun:
     def capture(self, request: Request, response: Response, info: UrlInfo | None) -> None:
         """One downloaded response, as the server sent it, with what the spider knew of its URL."""
         exchange = exchange_from_scrapy(request, response, utc_now())
-        self._send(Capture(exchange, info, request.meta.get("summary"), request.meta.get("listing_date")))
+        # an HTML article page: the writer parses it anyway, and answers what it embeds
+        wants = info is not None and info.kind == "article" and exchange.status == 200
+        if wants:
+            self.unanswered += 1
+            self.last_answer = time.monotonic()
+        meta = request.meta
+        self._send(Capture(exchange, info, meta.get("summary"), meta.get("listing_date"), wants_requisites=wants))
+
+    def watch_answers(self) -> None:
+        """Start reading the writer's answers (spider_opened: the reactor runs by then)."""
+        self._answers.watch()
+
+    def owes_answers(self, patience: float) -> bool:
+        """Whether the writer still owes answers and is worth waiting for (alive, answered within `patience` s)."""
+        waited = time.monotonic() - self.last_answer
+        return self.unanswered > 0 and self.process.poll() is None and waited < patience
+
+    def _answered(self, message: Requisites) -> None:
+        self.unanswered = max(0, self.unanswered - 1)  # 0 once the spider gave up waiting
+        self.last_answer = time.monotonic()
+        if self.on_requisites is not None:
+            self.on_requisites(message)
 
     def writer_failure(self) -> str:
         """Why the writer stopped: the one line it printed, or its exit code."""
@@ -98,6 +126,7 @@ class ArchiveRun:
         """Hand over the run's figures, wait until everything is written; the writer's exit code."""
         self._pipe.send(frame(Close(status, stats, walk_complete, signals or {}, error)))
         self._pipe.close()
+        self._answers.stop()
         with suppress(OSError):  # nothing is buffered there; a writer that died makes no difference
             _stdin(self.process).close()
         code = self.process.wait()
@@ -116,19 +145,67 @@ class ArchiveRun:
         return code
 
 
-def _start_writer(lock_fd: int, log_file: str | None) -> subprocess.Popen[bytes]:
+def _start_writer(lock_fd: int, log_file: str | None, answers_to: int) -> subprocess.Popen[bytes]:
     log = _log_stream(log_file)
     try:
         return subprocess.Popen(
             [sys.executable, "-m", "portal_crawler.writer"],
             stdin=subprocess.PIPE,
-            pass_fds=(lock_fd,),
+            pass_fds=(lock_fd, answers_to),
             stdout=subprocess.PIPE,
             stderr=log,
         )
     finally:
         if log is not None:
             log.close()
+        os.close(answers_to)  # the writer's end now: the pipe ends (EOF here) when the writer does
+
+
+class AnswerReader:
+    """The writer's `Requisites` answers, read by the reactor as they come (Twisted's IReadDescriptor).
+
+    `watch` starts it once the reactor runs (the spider is made before Scrapy installs its reactor).
+    """
+
+    def __init__(self, fd: int, handle: Callable[[Requisites], None]) -> None:
+        self.fd, self.handle, self.frames = fd, handle, FrameReader(fd)
+        self.reactor: Any = None
+        os.set_blocking(fd, False)
+
+    def watch(self) -> None:
+        from twisted.internet import reactor
+
+        if self.reactor is None and self.fd >= 0:
+            self.reactor = reactor
+            self.reactor.addReader(self)
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def doRead(self) -> None:  # Twisted's interface
+        try:
+            data = os.read(self.fd, 1 << 20)
+        except BlockingIOError:
+            return
+        if not data:
+            self.stop()
+            return
+        for message in self.frames.feed(data):
+            if isinstance(message, Requisites):
+                self.handle(message)
+
+    def stop(self) -> None:
+        if self.fd >= 0:
+            if self.reactor is not None:
+                self.reactor.removeReader(self)
+            os.close(self.fd)
+            self.fd = -1
+
+    def connectionLost(self, reason: object) -> None:  # Twisted's interface
+        self.stop()
+
+    def logPrefix(self) -> str:  # Twisted's interface
+        return "writer-answers"
 
 
 def _stdin(process: subprocess.Popen[bytes]) -> IO[bytes]:

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
@@ -30,6 +31,7 @@ from portal_crawler.extraction.urls import UrlInfo, UrlRules
 from portal_crawler.middlewares import OutOfScope
 from portal_crawler.spiders import contracts
 from portal_crawler.spiders.sources import SOURCES, api_origin
+from portal_crawler.writer.protocol import Requisites
 
 WALL_NAMES = {
     "shell": "an empty app shell",
@@ -38,6 +40,7 @@ WALL_NAMES = {
     "cloudflare": "a Cloudflare challenge",
 }
 PRIORITY = {"requisite": 30, "article": 20, "listing": 0}
+ANSWER_PATIENCE = 120.0  # seconds without an answer from the writer before the run stops waiting for it
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -186,9 +189,42 @@ class PortalBase(scrapy.Spider):
         @returns requests 4
         """
         if not self.refused(response) and response.status == 200 and isinstance(response, TextResponse):
-            yield from self._requisites(response)
+            if self.archive is None:  # with an archive, its writer parses the page and answers its requisites
+                yield from self._requisites(response)
             if self.feed_items and (item := standalone.page_item(response, self.profile)) is not None:
                 yield item
+
+    def requisites_answered(self, answer: Requisites) -> None:
+        """The writer found what an article page embeds: request what this run has not fetched yet."""
+        if self.blocked is None:
+            for request in self._requisite_requests(self.rules.classify(url) for url in answer.found):
+                self.crawler.engine.crawl(request)
+        if self.archive is not None and not self.archive.unanswered:
+            self._wake_engine()
+
+    def wait_for_answers(self) -> None:
+        """spider_idle: the run is not over while the writer still owes requisites of pages it parses.
+
+        A writer that stops answering for `ANSWER_PATIENCE` s is not waited for: the run ends with
+        an error (it never hangs a nightly job), and the next run fetches what is missing.
+        """
+        if self.archive is None or not self.archive.unanswered or self.blocked is not None:
+            return
+        if self.archive.owes_answers(ANSWER_PATIENCE):
+            raise DontCloseSpider
+        owed = self.archive.unanswered
+        self.logger.error("the archive writer did not say what %d article pages embed: their images are missing", owed)
+        self.record_failure(self.start_urls[0], f"the writer owed the requisites of {owed} article pages")
+        self.archive.unanswered = 0  # said once; answers that still come are taken as usual
+
+    def _wake_engine(self) -> None:
+        """Have the engine look again at once (it would on its 5 s heartbeat) whether the run is over.
+
+        Scrapy has no public call for it; `nextcall` is what `engine.crawl` schedules.
+        """
+        slot = getattr(self.crawler.engine, "_slot", None)
+        if slot is not None:
+            slot.nextcall.schedule()
 
     def _requisites(self, response: TextResponse) -> Iterator[scrapy.Request]:
         """The page's images, stylesheets and scripts not yet requested in this run nor captured before."""

@@ -51,6 +51,9 @@ class PortalSpider(Revisits):
                 settings, spider.profile.ref or spider.profile.name, mode, tuple(sorted(spider.rules.hosts))
             )
             spider.archive.on_failure = spider.archive_failed
+            spider.archive.on_requisites = spider.requisites_answered
+            crawler.signals.connect(spider.archive.watch_answers, signal=signals.spider_opened)
+            crawler.signals.connect(spider.wait_for_answers, signal=signals.spider_idle)
             crawler.signals.connect(spider.sweep_catalogue, signal=signals.spider_idle)
             previous_ok = spider.archive.catalogue.previous_walk_complete(spider.archive.run_id)
             spider.catch_up = not spider.full and not previous_ok

@@ -20,7 +20,14 @@ from urllib.parse import urlsplit
 
 from portal_crawler import __version__
 from portal_crawler.core.times import warc_date, warc_file_stamp
-from portal_crawler.warc.compose import already_compressed, gzip_member, header_block, http_head, sha1_label
+from portal_crawler.warc.compose import (
+    EMPTY_DIGEST,
+    already_compressed,
+    gzip_member,
+    header_block,
+    http_head,
+    sha1_label,
+)
 from portal_crawler.warc.records import (
     IDENTICAL_PAYLOAD,
     SERVER_NOT_MODIFIED,
@@ -176,7 +183,7 @@ class WarcWriter:
             *self._fields(exchange, "request", self._make_record_id(), date),
             ("WARC-Concurrent-To", concurrent_to),
             ("WARC-Target-URI", exchange.url),
-            ("WARC-Payload-Digest", sha1_label(body)),
+            ("WARC-Payload-Digest", sha1_label(body) if body else EMPTY_DIGEST),
             ("WARC-Block-Digest", sha1_label(head, body)),
             ("Content-Type", REQUEST_TYPE),
             ("Content-Length", str(len(head) + len(body))),

@@ -15,7 +15,8 @@ import os
 import sys
 
 from portal_crawler.core.errors import PortalError
-from portal_crawler.writer.protocol import WAITED, Capture, Close, FrameReader, WriterConfig
+from portal_crawler.writer.pipes import WAITED, FrameReader
+from portal_crawler.writer.protocol import Capture, Close, WriterConfig
 from portal_crawler.writer.session import ArchiveSession
 
 logger = logging.getLogger("portal_crawler.writer")

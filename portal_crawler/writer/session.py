@@ -27,7 +27,8 @@ from portal_crawler.extraction.profile import load_profile
 from portal_crawler.extraction.urls import UrlRules
 from portal_crawler.warc.records import Exchange, RecordPointer, header
 from portal_crawler.warc.writer import WarcWriter
-from portal_crawler.writer.protocol import Capture, Close, WriterConfig
+from portal_crawler.writer.pipes import FramePipe
+from portal_crawler.writer.protocol import Capture, Close, Requisites, WriterConfig, frame
 from portal_crawler.writer.quality import RunQuality, alarm_line, alarms
 
 logger = logging.getLogger("portal_crawler.writer")
@@ -48,6 +49,7 @@ class ArchiveSession:
         self.counts: Counter[str] = Counter()
         self.quality = RunQuality()
         self._pending, self._last_commit = 0, time.monotonic()
+        self.answers = FramePipe(config.answers_to) if config.answers_to is not None else None
 
     def _warcinfo(self) -> dict[str, str]:
         info = {
@@ -67,6 +69,7 @@ class ArchiveSession:
         exchange = message.exchange
         capture_id = self._write(exchange)
         info = message.info
+        found: tuple[str, ...] = ()  # what the page embeds, when the crawl wants it
         if info is not None and info.kind in ARTICLE_KINDS and exchange.status in ARTICLE_STATUSES:
             page = PageCapture(
                 exchange.url,
@@ -76,7 +79,15 @@ class ArchiveSession:
                 capture_id,
                 iso_seconds(exchange.fetched_at),
             )
-            reading = read_page(page, info, self.profile, self.rules, listing_date=message.listing_date)
+            reading = read_page(
+                page,
+                info,
+                self.profile,
+                self.rules,
+                listing_date=message.listing_date,
+                requisites=message.wants_requisites,
+            )
+            found = reading.requisites
             outcome = record_page(self.catalogue, reading, message.summary)
             if outcome in ("new", "updated") and reading.article is not None:
                 self.quality.add(reading.article)
@@ -84,6 +95,8 @@ class ArchiveSession:
                 outcome,
                 reading.problem or f"article {info.article_id} answers {exchange.status} and was never archived",
             )
+        if message.wants_requisites and self.answers is not None:  # an answer for every such page, even empty
+            self.answers.send(frame(Requisites(exchange.url, found)))
         self._written()
 
     def _write(self, exchange: Exchange) -> int:

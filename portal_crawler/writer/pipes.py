@@ -1,13 +1,25 @@
-"""The pipe to the writer process: frames in order, never blocking the reactor on a full pipe."""
+"""The two pipes between the crawl and its writer process, and the frames they carry.
+
+Crawl to writer: the crawl's reactor writes each `Capture` frame with `FramePipe`,
+which never blocks the reactor on a full pipe; the writer reads them with
+`FrameReader`, many at a time. Writer to crawl: the requisites the writer
+found on each article page it parsed (`Requisites`), sent with a `FramePipe`
+too and read by the crawl's reactor (`FrameReader.feed`).
+"""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import pickle
 import select
 import threading
+import time
 from collections import deque
 from contextlib import suppress
+from typing import Any
+
+from portal_crawler.writer.protocol import FRAME
 
 
 class FramePipe:
@@ -84,3 +96,64 @@ class FramePipe:
             self.closing = True
             self.changed.notify_all()
         self.drainer.join()
+
+
+WAITED = object()  # FrameReader.next: nothing came within the timeout
+
+
+class FrameReader:
+    """Messages from a pipe, in order, read many frames at a time.
+
+    When the pipe is empty it waits for data, then lets `gather` seconds pass before
+    reading, so that one wake-up and one read take the frames of many responses
+    instead of one each: on a single core the crawl is then not interrupted once
+    per response. What waits in the pipe meanwhile is bounded by its size; the
+    sending side (FramePipe) keeps what does not fit.
+    """
+
+    def __init__(self, fd: int, gather: float = 0.0, chunk: int = 4 << 20) -> None:
+        self.fd, self.gather, self.chunk = fd, gather, chunk
+        self.buffer = bytearray()
+        self.parsed: deque[Any] = deque()
+        self.ended = False
+
+    def next(self, timeout: float | None = None) -> Any:
+        """The next message; `WAITED` if none came within `timeout` s; None at the end of the stream.
+
+        A stream cut mid-frame ends there too: its complete frames come first.
+        """
+        while not self.parsed:
+            if self.ended:
+                return None
+            if not select.select([self.fd], [], [], timeout)[0]:
+                return WAITED
+            if self.gather:
+                time.sleep(self.gather)
+            data = os.read(self.fd, self.chunk)
+            if data:
+                self.buffer += data
+                self._parse()
+            else:
+                self.ended = True
+        return self.parsed.popleft()
+
+    def feed(self, data: bytes) -> list[Any]:
+        """The complete messages once `data` is added (the crawl's reactor reads the pipe itself)."""
+        self.buffer += data
+        self._parse()
+        found = list(self.parsed)
+        self.parsed.clear()
+        return found
+
+    def _parse(self) -> None:
+        at, view = 0, memoryview(self.buffer)
+        try:
+            while len(view) - at >= FRAME.size:
+                size = FRAME.unpack_from(view, at)[0]
+                if len(view) - at - FRAME.size < size:
+                    break
+                self.parsed.append(pickle.loads(view[at + FRAME.size : at + FRAME.size + size]))
+                at += FRAME.size + size
+        finally:
+            view.release()
+        del self.buffer[:at]
