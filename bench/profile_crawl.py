@@ -72,8 +72,11 @@ def install_timers(hot: list[tuple[str, str, str]] = HOT) -> dict[str, list[floa
     `hot` is (label, module, attribute path); bench/profile_writer.py passes the writer's."""
     totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     for label, module, path in hot:
-        owner, name = _resolve(module, path)
-        original: Callable[..., Any] = getattr(owner, name)
+        try:
+            owner, name = _resolve(module, path)
+            original: Callable[..., Any] = getattr(owner, name)
+        except AttributeError:  # not in this version of the code (comparing two trees): its row stays empty
+            continue
         if getattr(original, "__wrapped_timer__", False):
             continue
 

@@ -23,6 +23,7 @@ import argparse
 import cProfile
 import io
 import json
+import os
 import pickle
 import pstats
 import shutil
@@ -30,7 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,9 @@ STAGES = [
     ("  capture row (SQLite)", "portal_crawler.catalogue.store", "Catalogue.add_capture"),
     ("article pages: read_page", "portal_crawler.writer.session", "read_page"),
     ("  decode the entity (gunzip)", "portal_crawler.catalogue.ingest", "decode_entity"),
-    ("  parse (TextResponse, lxml)", "portal_crawler.catalogue.ingest", "text_response"),
+    ("  TextResponse (headers, encoding)", "portal_crawler.catalogue.ingest", "text_response"),
+    ("  parse (lxml, through parsel)", "parsel.selector", "create_root_node"),
+    ("  requisites for the crawl", "portal_crawler.catalogue.ingest", "requisite_urls"),
     ("  wall check", "portal_crawler.catalogue.ingest", "wall_kind"),
     ("  extraction (fields, cleaners, fallbacks)", "portal_crawler.catalogue.ingest", "article_item"),
     ("article rows: record_page (SQLite, FTS)", "portal_crawler.writer.session", "record_page"),
@@ -111,7 +114,10 @@ def replay(raw: list[bytes], archive: Path) -> tuple[float, float, int]:
     catalogue = Catalogue(archive / "catalogue.db")
     run_id = catalogue.start_run(config.mode, config.profile, "bench", 0)
     catalogue.close()
+    answers = open(os.devnull, "wb")  # noqa: SIM115  (the crawl's end of the answer pipe, discarded here)
     config = replace(config, archive_dir=archive, run_id=run_id, log_file=None)
+    if "answers_to" in {f.name for f in fields(config)}:  # not in releases before the writer answered requisites
+        config = replace(config, answers_to=answers.fileno())
     started = time.process_time()
     session = ArchiveSession(config)
     unpickle, responses = 0.0, 0
@@ -127,6 +133,7 @@ def replay(raw: list[bytes], archive: Path) -> tuple[float, float, int]:
             break
     else:  # the crawl's Close goes past ArchiveRun._send: the recording ends without it
         session.close(Close("ok", {}, walk_complete=True))
+    answers.close()
     return time.process_time() - started, unpickle, responses
 
 

@@ -16,6 +16,7 @@ from portal_crawler.extraction.article import Article
 from portal_crawler.extraction.dates import iso_date
 from portal_crawler.extraction.extract import Extraction, extract
 from portal_crawler.extraction.profile import ListingTemplate, Profile
+from portal_crawler.extraction.selectors import select
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
 
 ENCODING_HEADERS = ("content-encoding", "transfer-encoding")
@@ -120,8 +121,12 @@ def article_of(
 
 
 def requisite_urls(response: TextResponse, rules: UrlRules) -> Iterator[UrlInfo]:
-    """Images, stylesheets and scripts the page embeds from the portal's own hosts."""
-    for src in response.css(REQUISITE_SOURCES).getall():
-        info = rules.classify(response.urljoin(src.strip()))
+    """Images, stylesheets and scripts the page embeds from the portal's own hosts, each once, in page order."""
+    seen: set[str] = set()
+    for src in select(response.selector.root, REQUISITE_SOURCES):  # compiled XPath: no Selector per match
+        if (src := src.strip()) in seen:
+            continue
+        seen.add(src)
+        info = rules.classify(response.urljoin(src))
         if info.kind == "requisite" and rules.allowed(info.url):
             yield info
