@@ -8,9 +8,12 @@ record years later.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
+from urllib.parse import urljoin
 
 from scrapy.http import Headers, TextResponse
 from scrapy.responsetypes import responsetypes
+from scrapy.utils.response import get_base_url
 
 from portal_crawler.extraction.article import Article
 from portal_crawler.extraction.dates import iso_date
@@ -123,10 +126,20 @@ def article_of(
 def requisite_urls(response: TextResponse, rules: UrlRules) -> Iterator[UrlInfo]:
     """Images, stylesheets and scripts the page embeds from the portal's own hosts, each once, in page order."""
     seen: set[str] = set()
+    base = get_base_url(response)  # what response.urljoin resolves against (a <base href>, or the URL)
+    origin = base[: base.find("/", base.find("//") + 2)] if base.count("/") > 2 else base
     for src in select(response.selector.root, REQUISITE_SOURCES):  # compiled XPath: no Selector per match
         if (src := src.strip()) in seen:
             continue
         seen.add(src)
-        info = rules.classify(response.urljoin(src))
-        if info.kind == "requisite" and rules.allowed(info.url):
+        # A path from the root resolves the same on every page of the host: the site's own stylesheet,
+        # scripts and logo are then classified once, not on each of thousands of pages.
+        info = _requisite(rules, origin if src.startswith("/") and not src.startswith("//") else base, src)
+        if info is not None:
             yield info
+
+
+@lru_cache(maxsize=4096)
+def _requisite(rules: UrlRules, base: str, src: str) -> UrlInfo | None:
+    info = rules.classify(urljoin(base, src))
+    return info if info.kind == "requisite" and rules.allowed(info.url) else None
