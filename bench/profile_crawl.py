@@ -75,7 +75,7 @@ def install_timers(hot: list[tuple[str, str, str]] = HOT) -> dict[str, list[floa
         try:
             owner, name = _resolve(module, path)
             original: Callable[..., Any] = getattr(owner, name)
-        except (AttributeError, ImportError):  # not in this version of the code (comparing two trees): its row stays empty
+        except (AttributeError, ImportError):  # not in this tree (two trees compared): its row stays empty
             continue
         if getattr(original, "__wrapped_timer__", False):
             continue
