@@ -15,7 +15,9 @@ replica in its own process (bench/replica_server.py).
   and the cumulative time of the same hot functions. cProfile inflates
   Python-heavy code, so read its shares next to the timers' figures.
 
-Writes bench/results/profile-<mode>.json.
+Writes bench/results/profile-<mode>.json. The writer process's stages (WARC records,
+parsing, extraction, SQLite, commits) are bench/profile_writer.py's: it records one
+crawl's messages and replays them into a writer session with a timer on each stage.
 """
 
 from __future__ import annotations
