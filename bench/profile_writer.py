@@ -24,7 +24,6 @@ import cProfile
 import io
 import json
 import os
-import pickle
 import pstats
 import shutil
 import statistics
@@ -37,7 +36,8 @@ from typing import Any
 
 from bench.profile_crawl import install_timers
 from bench.run import RESULTS, ReplicaProcess
-from portal_crawler.writer.protocol import FRAME, Capture, Close, WriterConfig
+from portal_crawler.writer.pipes import FrameReader
+from portal_crawler.writer.protocol import Capture, Close, WriterConfig, frame
 
 # (label, module, attribute path) of the writer's stages; an indented label is part of the one above it.
 STAGES = [
@@ -73,8 +73,7 @@ def record(articles: int, layout: str, path: Path) -> None:
     with path.open("wb") as out:
 
         def tee(self: archive_run.ArchiveRun, message: Any) -> None:
-            data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-            out.write(FRAME.pack(len(data)) + data)
+            out.write(frame(message))
             original(self, message)
 
         archive_run.ArchiveRun._send = tee  # type: ignore[method-assign]
@@ -94,22 +93,15 @@ def record(articles: int, layout: str, path: Path) -> None:
             archive_run.ArchiveRun._send = original  # type: ignore[method-assign]
 
 
-def frames(path: Path) -> list[bytes]:
-    data, out, at = path.read_bytes(), [], 0
-    while at < len(data):
-        size = FRAME.unpack_from(data, at)[0]
-        out.append(data[at + FRAME.size : at + FRAME.size + size])
-        at += FRAME.size + size
-    return out
-
-
-def replay(raw: list[bytes], archive: Path) -> tuple[float, float, int]:
+def replay(recording: bytes, archive: Path) -> tuple[float, float, int]:
     """Handle the recorded messages as the writer process would; (CPU s, unpickle s, responses)."""
     from portal_crawler.catalogue import Catalogue
     from portal_crawler.writer.session import ArchiveSession
 
     archive.mkdir(parents=True)
-    config = pickle.loads(raw[0])
+    started, t0 = time.process_time(), time.perf_counter()
+    config, *messages = FrameReader(-1).feed(recording)  # the writer's own reader, the frames split and unpickled
+    unpickle = time.perf_counter() - t0
     assert isinstance(config, WriterConfig)
     catalogue = Catalogue(archive / "catalogue.db")
     run_id = catalogue.start_run(config.mode, config.profile, "bench", 0)
@@ -118,13 +110,9 @@ def replay(raw: list[bytes], archive: Path) -> tuple[float, float, int]:
     config = replace(config, archive_dir=archive, run_id=run_id, log_file=None)
     if "answers_to" in {f.name for f in fields(config)}:  # not in releases before the writer answered requisites
         config = replace(config, answers_to=answers.fileno())
-    started = time.process_time()
     session = ArchiveSession(config)
-    unpickle, responses = 0.0, 0
-    for data in raw[1:]:
-        t0 = time.perf_counter()
-        message = pickle.loads(data)
-        unpickle += time.perf_counter() - t0
+    responses = 0
+    for message in messages:
         if isinstance(message, Capture):
             responses += 1
             session.capture(message)
@@ -150,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         path = args.frames or work / "frames.bin"
         if not path.exists():
             record(args.articles, args.layout, path)
-        raw = frames(path)
+        raw = path.read_bytes()
         totals = install_timers(STAGES)
         rounds = [_timed_round(raw, work / f"replay-{n}", totals) for n in range(args.rounds)]
         out = _report(rounds, path)
@@ -167,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _timed_round(raw: list[bytes], archive: Path, totals: dict[str, list[float]]) -> dict[str, Any]:
+def _timed_round(raw: bytes, archive: Path, totals: dict[str, list[float]]) -> dict[str, Any]:
     totals.clear()
     cpu, unpickle, responses = replay(raw, archive)
     size = sum(f.stat().st_size for f in (archive / "warc").glob("*.warc.gz"))

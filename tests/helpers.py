@@ -221,10 +221,13 @@ def start_replay(archive: Path, log: Path, captures: int | None = 3) -> tuple[su
 
 
 def stop(process: subprocess.Popen[str]) -> None:
+    """End a server started with pipes, and close every pipe it was given."""
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-    process.stdout.close()
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()

@@ -45,14 +45,21 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         stop(process)
 
 
+def replayed_page(browser: Any, replayed: dict[str, Any], url: str, ready: str) -> Any:
+    """The archived `url` opened in the browser, once `ready` (a CSS selector) is on it.
+
+    The replay is not framed (replay/config.yaml: framed_replay false), so the page is the archived one.
+    """
+    page = browser.new_page()
+    page.goto(f"http://127.0.0.1:{replayed['port']}/mps/{replayed['at']}/{url}")
+    page.wait_for_selector(ready, timeout=20_000)
+    return page
+
+
 def test_a_replayed_article_page_shows_its_text_in_a_real_browser(replayed: dict[str, Any]) -> None:
     article = replayed["article"]
-    framed = f"http://127.0.0.1:{replayed['port']}/mps/{replayed['at']}/{article['url']}"
     with chromium() as browser:
-        page = browser.new_page()
-        page.goto(framed)
-        frame = page  # the replay is not framed (replay/config.yaml: framed_replay false)
-        frame.wait_for_selector("h1.article__title", timeout=20_000)
+        frame = replayed_page(browser, replayed, article["url"], "h1.article__title")
         assert frame.inner_text("h1.article__title").strip() == article["title"]
         body = " ".join(frame.inner_text("div.article__body").split())
         first, last = (
@@ -62,12 +69,8 @@ def test_a_replayed_article_page_shows_its_text_in_a_real_browser(replayed: dict
 
 
 def test_a_replayed_listing_page_lists_the_archived_stories(replayed: dict[str, Any]) -> None:
-    framed = f"http://127.0.0.1:{replayed['port']}/mps/{replayed['at']}/{replayed['listing']}"
     with chromium() as browser:
-        page = browser.new_page()
-        page.goto(framed)
-        frame = page  # the replay is not framed (replay/config.yaml: framed_replay false)
-        frame.wait_for_selector("article.story h2.story__title a", timeout=20_000)
+        frame = replayed_page(browser, replayed, replayed["listing"], "article.story h2.story__title a")
         titles = [t.strip() for t in frame.locator("h2.story__title a").all_inner_texts()]
         assert len(titles) == 10 and replayed["article"]["title"] in titles
 

@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from helpers import crawl, one_line, rows, run_cli
+from helpers import crawl, one_line, rows, run_cli, stop
 from warcio.archiveiterator import ArchiveIterator
 from warcio.timeutils import iso_date_to_timestamp
 
@@ -282,17 +282,6 @@ def start_replay(*waczs: Path) -> tuple[subprocess.Popen[str], int]:
         process.kill()
         pytest.fail(f"replay did not start: {line!r} {process.stderr.read()}")
     return process, int(announced[1])
-
-
-def stop(process: subprocess.Popen[str]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    process.stdout.close()
-    process.stderr.close()
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:

@@ -196,8 +196,9 @@ class PortalBase(scrapy.Spider):
 
     def requisites_answered(self, answer: Requisites) -> None:
         """The writer found what an article page embeds: request what this run has not fetched yet."""
-        if self.blocked is None:
-            for request in self._requisite_requests(self.rules.classify(url) for url in answer.found):
+        if self.blocked is None:  # the writer's URLs are canonical already: what this run asked for is skipped unread
+            fresh = (self.rules.classify(url) for url in answer.found if url not in self._requisites_seen)
+            for request in self._requisite_requests(fresh):
                 self.crawler.engine.crawl(request)
         if self.archive is not None and not self.archive.unanswered:
             self._wake_engine()

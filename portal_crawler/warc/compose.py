@@ -1,8 +1,8 @@
 """A WARC record's bytes, composed directly: header block, digests, and the gzip member that holds it.
 
 Written by hand for cost, not for want of a library. warcio's RecordBuilder and
-WARCWriter took 0.23 ms of the writer's 1.1 ms per response
-(`python -m bench.profile_writer`): header objects rebuilt and searched for every
+WARCWriter took 0.38 ms of the writer's 0.97 ms per response
+(`python -m bench.profile_writer`, README "Performance"): header objects rebuilt and searched for every
 field, the payload's SHA-1 taken twice, base32 in pure Python five times, and
 every byte deflated at level 9, the bodies the server had already gzipped
 included. FastWARC's writer is fast but orders the fields otherwise and leaves

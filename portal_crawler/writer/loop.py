@@ -47,7 +47,6 @@ def serve(reader: FrameReader) -> int:
 
 
 def _loop(reader: FrameReader, session: ArchiveSession, config: WriterConfig) -> int:
-    reader.gather = GATHER_SECONDS
     while True:
         message = reader.next(config.commit_seconds)
         if message is WAITED:
@@ -82,7 +81,7 @@ def _fail(session: ArchiveSession | None, cause: str) -> int:
 
 
 def main() -> None:
-    reader = FrameReader(sys.stdin.fileno())
+    reader = FrameReader(sys.stdin.fileno(), gather=GATHER_SECONDS)
     profile_to = os.environ.get("PORTAL_PROFILE_WRITER")  # bench.profile_crawl: where this process's time goes
     if not profile_to:
         sys.exit(serve(reader))
