@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import shutil
 import sqlite3
@@ -13,6 +14,7 @@ import urllib.request
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from helpers import ARTICLE_COLUMNS, CAPTURE_COLUMNS, SAMPLES, VERSION_COLUMNS, crawl, rows, run_cli
@@ -372,3 +374,26 @@ def test_reindex_of_the_0_1_0_archive_keeps_its_articles_and_runs(tmp_path: Path
     assert (report.exit_code, report.out_of_scope, report.articles) == (0, 0, 13)
     for sql, expected in old.items():
         assert catalogue_rows(archive, sql) == expected, sql
+
+
+def test_page_pool_reads_in_capture_order_when_the_reader_helps_the_workers() -> None:
+    """Batches the reading process reads itself (the workers behind) still come back in submission order."""
+    from portal_crawler.upkeep.page_pool import PageJob, PagePool
+
+    profile = load_profile("mps")
+    golden = sorted((Path(__file__).parent / "golden").glob("*/*/*.html"))
+    jobs = []
+    for number, page in enumerate(golden * 3):
+        meta = json.loads(page.with_suffix(".meta.json").read_text("utf-8"))
+        scope = (urlsplit(meta["url"]).netloc,)
+        headers = [("Content-Type", meta["content_type"])]
+        capture = PageCapture(meta["url"], meta["status"], headers, page.read_bytes(), number, "2026-12-01T00:00:00Z")
+        jobs.append(PageJob(capture, UrlRules(profile, scope).classify(meta["url"]), scope))
+    with PagePool(profile, workers=1) as alone:
+        expected = [r for job in jobs for r in alone.submit(job)] + alone.drain()
+    with PagePool(profile, workers=2, batch=2, queued=1) as pool:
+        readings = [r for job in jobs for r in pool.submit(job)] + pool.drain()
+    assert [r.capture_id for r in readings] == list(range(len(jobs)))
+    assert readings == expected
+    assert {r.kind for r in readings} >= {"article", "listing"}
+    assert 0 < pool.read_here < len(jobs) // 2  # both the workers and the reader read some

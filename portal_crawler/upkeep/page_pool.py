@@ -5,7 +5,10 @@ in a process pool while the main process reads the WARC files. Pages go to the
 workers 32 to a message (the pool's per-message cost is then paid once per
 batch), at most 16 batches in flight (that bounds memory), and come back in
 the order they were given, so the catalogue sees captures in the order they
-were made. Workers ignore Ctrl-C: the main process ends them.
+were made. When the workers fall behind (16 batches queued), the main
+process reads the next batch itself instead of waiting, so both cores stay
+busy whichever side is slower. Workers ignore Ctrl-C: the main process ends
+them.
 """
 
 from __future__ import annotations
@@ -67,15 +70,32 @@ def _read_batch(jobs: list[PageJob]) -> list[PageReading]:
     return [_read(job) for job in jobs]
 
 
+class _Read:
+    """A batch the reading process read itself, queued behind the workers' batches to keep the order."""
+
+    def __init__(self, readings: list[PageReading]) -> None:
+        self.readings = readings
+
+    def ready(self) -> bool:
+        return True
+
+    def get(self) -> list[PageReading]:
+        return self.readings
+
+
 class PagePool:
     """Reads pages in `workers` processes (in this one when workers is 1), handing readings back in order."""
 
-    def __init__(self, profile: Profile, workers: int | None = None) -> None:
+    def __init__(
+        self, profile: Profile, workers: int | None = None, batch: int = BATCH, queued: int = QUEUED_BATCHES
+    ) -> None:
         self.profile = profile
         self.workers = workers if workers is not None else min(os.cpu_count() or 1, MAX_WORKERS)
+        self.batch_size, self.queued = batch, queued
+        self.read_here = 0  # batches this process read itself because the workers were behind
         self.pool: Pool | None = None
         self.batch: list[PageJob] = []
-        self.pending: deque[AsyncResult[list[PageReading]]] = deque()
+        self.pending: deque[AsyncResult[list[PageReading]] | _Read] = deque()
 
     def __enter__(self) -> PagePool:
         _use_profile(self.profile)
@@ -96,11 +116,16 @@ class PagePool:
         if self.pool is None:
             return [_read(job)]
         self.batch.append(job)
-        if len(self.batch) < BATCH:
+        if len(self.batch) < self.batch_size:
             return []
-        self._send()
+        if len(self.pending) >= self.queued and not self.pending[0].ready():
+            self.pending.append(_Read(_read_batch(self.batch)))  # the workers are behind: read it here, not wait
+            self.batch = []
+            self.read_here += 1
+        else:
+            self._send()
         ready: list[PageReading] = []
-        while self.pending and (self.pending[0].ready() or len(self.pending) > QUEUED_BATCHES):
+        while self.pending and self.pending[0].ready():
             ready += self.pending.popleft().get()
         return ready
 

@@ -17,7 +17,7 @@ The careful reader reads two members, then FastWARC takes over again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 
 from fastwarc.stream_io import GzipReader
@@ -113,7 +113,7 @@ def _capture(record: WarcRecord) -> ArchivedResponse | None:
         refers_to=_optional(fields.get(b"warc-refers-to")),
         status=int(status),
         reason=reason,
-        headers=[(_text(name), _text(value).strip()) for name, value in record.http_headers.items_bytes()],
+        headers=_headers(record.http_headers.items_bytes()),
         entity=entity,
         refers_to_url=_optional(fields.get(b"warc-refers-to-target-uri")),
         refers_to_date=_optional(fields.get(b"warc-refers-to-date")),
@@ -129,6 +129,14 @@ def _text(value: bytes | None) -> str:
         return value.decode("utf-8")
     except UnicodeDecodeError:
         return value.decode("iso-8859-1")
+
+
+def _headers(items: Sequence[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    """The HTTP headers decoded as `_text` decodes each: one pass when all are UTF-8, as nearly all are."""
+    try:
+        return [(name.decode("utf-8"), value.decode("utf-8").strip()) for name, value in items]
+    except UnicodeDecodeError:
+        return [(_text(name), _text(value).strip()) for name, value in items]
 
 
 def _optional(value: bytes | None) -> str | None:
