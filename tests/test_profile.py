@@ -52,3 +52,27 @@ def test_unknown_profile_and_bad_toml(tmp_path: Path) -> None:
     broken.write_text("name = [unclosed\n")
     with pytest.raises(ProfileError, match=f"{broken}: not valid TOML"):
         load_profile(str(broken))
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        ("<p>Ha Noi,&nbsp; 1 Dec\n  2026 </p>", "Ha Noi, 1 Dec 2026"),
+        ("<p>a<br>b</p>", "a b"),
+        ("<p>a<script>var x;</script>b<style>p{}</style> c</p>", "ab c"),
+        ("<p>a<!-- hidden -->b</p>", "ab"),
+        ("<p><em>By</em> Le Hoa</p>", "By Le Hoa"),
+        ("<p></p>", ""),
+    ],
+)
+def test_element_text_reads_text_and_tails_with_br_as_a_space(markup: str, expected: str) -> None:
+    from lxml import html
+
+    from portal_crawler.extraction.cleaners import element_text
+
+    paragraph = html.fromstring(f"<div>{markup}</div>")[0]
+    assert element_text(paragraph) == expected
+    for childless in ("<br>", "<script>x</script>", "<style>x</style>"):
+        assert element_text(html.fromstring(f"<div>{childless}</div>")[0]) == ""
+    comment = html.fromstring("<div><!-- note --></div>")[0]
+    assert element_text(comment) == ""

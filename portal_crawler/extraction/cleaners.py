@@ -13,6 +13,7 @@ from datetime import datetime
 from lxml import etree
 
 _BYLINE_PREFIX = re.compile(r"^\s*by\s*[:\-]?\s+", re.IGNORECASE)
+_SPECIAL = ("br", "lb", "script", "style")  # the tags element_text reads otherwise than itertext() does
 
 
 def fold(text: str) -> str:
@@ -22,6 +23,9 @@ def fold(text: str) -> str:
 
 def element_text(element: etree._Element) -> str:
     """The element's text with <br> (and trafilatura's <lb>) read as a space, white space folded."""
+    if not len(element):  # no children, as most paragraphs and captions: its own text is all there is
+        plain = element.text and isinstance(element.tag, str) and element.tag not in _SPECIAL
+        return fold(element.text) if plain else ""
     parts: list[str] = []
 
     def walk(node: etree._Element) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from urllib.parse import urljoin
 
+from lxml import etree
 from scrapy.http import Headers, TextResponse
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.response import get_base_url
@@ -22,7 +23,10 @@ from portal_crawler.extraction.profile import ListingTemplate, Profile
 from portal_crawler.extraction.selectors import select
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
 
-ENCODING_HEADERS = ("content-encoding", "transfer-encoding")
+# The only headers Scrapy's response classes read to choose the class and the character encoding
+# (responsetypes.from_headers, TextResponse's declared encoding); building the rest costs and says nothing.
+TYPE_HEADERS = ("content-type", "content-disposition")
+_STRING = etree.XPath("string()")
 REQUISITE_SOURCES = "img::attr(src), link[rel~=stylesheet]::attr(href), script::attr(src)"
 
 
@@ -32,7 +36,7 @@ def text_response(url: str, status: int, headers: list[tuple[str, str]], body: b
     `body` has its Content-Encoding undone already; Scrapy's response classes
     then pick the character encoding exactly as they do during a crawl.
     """
-    kept = Headers([(k, v) for k, v in headers if k.lower() not in ENCODING_HEADERS])
+    kept = Headers([(k, v) for k, v in headers if k.lower() in TYPE_HEADERS])
     cls = responsetypes.from_args(headers=kept, url=url, body=body)
     response = cls(url=url, status=status, headers=kept, body=body)
     return response if isinstance(response, TextResponse) else None
@@ -40,22 +44,30 @@ def text_response(url: str, status: int, headers: list[tuple[str, str]], body: b
 
 def listing_template(profile: Profile, response: TextResponse) -> ListingTemplate | None:
     """The first listing template whose signature matches, or None."""
-    for template in profile.listing_templates:
-        if response.css(template.signature):
-            return template
-    return None
+    root = response.selector.root
+    return next((t for t in profile.listing_templates if select(root, t.signature)), None)
+
+
+def _string(found: object) -> str:
+    """XPath's string() of what a selector found: an element's text content, a text or attribute value as is."""
+    return found if isinstance(found, str) else _STRING(found)
+
+
+def _items(response: TextResponse, template: ListingTemplate) -> list:
+    return select(response.selector.root, template.item)  # compiled XPath, as everywhere: no Selector per match
 
 
 def listing_entries(
     response: TextResponse, template: ListingTemplate | None, rules: UrlRules
 ) -> Iterator[tuple[UrlInfo, str | None]]:
     """(article URL info, summary) for each article a listing page links to."""
-    items = response.css(template.item) if template else [response]
+    base = get_base_url(response)  # what response.urljoin resolves against (a <base href>, or the URL)
+    items = _items(response, template) if template else [response.selector.root]
     for item in items:
-        links = item.css(template.link).getall() if template else item.css("a::attr(href)").getall()
-        summary = " ".join(" ".join(item.css(template.summary).xpath("string()").getall()).split()) if template else ""
+        links = select(item, template.link if template else "a::attr(href)")
+        summary = " ".join(" ".join(_string(n) for n in select(item, template.summary)).split()) if template else ""
         for href in links:
-            info = rules.classify(response.urljoin(href.strip()))
+            info = rules.classify(urljoin(base, href.strip()))
             if info.kind == "article" and rules.allowed(info.url):
                 yield info, summary or None
 
@@ -69,14 +81,15 @@ def listing_dates(response: TextResponse, template: ListingTemplate | None, rule
     """
     if template is None or template.date is None:
         return {}
+    base = get_base_url(response)
     found: dict[str, str] = {}
-    for item in response.css(template.item):
-        values = [v.root if isinstance(v.root, str) else v.xpath("string()").get() for v in item.css(template.date)]
+    for item in _items(response, template):
+        values = [_string(v) for v in select(item, template.date)]
         day = next((d for d in (iso_date(v, template.zone, template.date_formats) for v in values) if d), None)
         if day is None:
             continue
-        for href in item.css(template.link).getall():
-            info = rules.classify(response.urljoin(href.strip()))
+        for href in select(item, template.link):
+            info = rules.classify(urljoin(base, href.strip()))
             if info.kind == "article" and info.article_id:
                 found.setdefault(info.article_id, day)
     return found
