@@ -396,4 +396,6 @@ def test_page_pool_reads_in_capture_order_when_the_reader_helps_the_workers() ->
     assert [r.capture_id for r in readings] == list(range(len(jobs)))
     assert readings == expected
     assert {r.kind for r in readings} >= {"article", "listing"}
+    articles = [r.article for r in readings if r.kind == "article" and r.article]
+    assert articles and all(a["body"] and "paragraphs" not in a for a in articles)  # body carries them, once
     assert 0 < pool.read_here < len(jobs) // 2  # both the workers and the reader read some

@@ -21,6 +21,7 @@ from scrapy.http import TextResponse
 
 from portal_crawler.catalogue.store import Catalogue
 from portal_crawler.extraction import api
+from portal_crawler.extraction.article import Article
 from portal_crawler.extraction.pages import (
     article_item,
     listing_entries,
@@ -62,7 +63,7 @@ class PageReading:
     fetched_at: str
     article_id: str | None = None  # None for an API detail's 304/404 (its URL names no article ID): see url
     url: str | None = None
-    article: dict[str, Any] | None = None
+    article: dict[str, Any] | None = None  # the fields the catalogue stores (`body`, not `paragraphs`)
     summaries: dict[str, str | None] | None = None
     problem: str | None = None
     requisites: tuple[str, ...] = ()  # what an HTML page embeds from the portal, when asked (`requisites=True`)
@@ -125,7 +126,7 @@ def _read_answer(body: bytes, capture: PageCapture, info: UrlInfo, profile: Prof
         return _error(capture, info, str(error))
     if not article.keepable:
         return _error(capture, info, f"no title and no text in the API's answer {capture.url}: not catalogued")
-    return PageReading("article", capture.capture_id, capture.fetched_at, article.id, article=vars(article))
+    return PageReading("article", capture.capture_id, capture.fetched_at, article.id, article=_stored(article))
 
 
 def _extract(
@@ -152,7 +153,13 @@ def _extract(
     )
     if not article.keepable:
         return _error(capture, info, f"no title and no text in {capture.url}: not catalogued")
-    return PageReading("article", capture.capture_id, capture.fetched_at, article.id, article=vars(article))
+    return PageReading("article", capture.capture_id, capture.fetched_at, article.id, article=_stored(article))
+
+
+def _stored(article: Article) -> dict[str, Any]:
+    """The article's fields as the catalogue takes them: `paragraphs` stay out, `body` holds them joined
+    (half the text a reading would otherwise carry back from reindex's worker processes)."""
+    return {name: value for name, value in vars(article).items() if name != "paragraphs"}
 
 
 def _error(capture: PageCapture, info: UrlInfo, problem: str) -> PageReading:
