@@ -13,11 +13,12 @@ from `os.wait4` (that child's own rusage, not the sum of all children).
 - incremental: a second, incremental run over the crawl's archive with nothing
   new: requests made (replica counts) and wall time.
 - reindex: `portal-crawler reindex` of that archive versus a plain warcio loop
-  over the same files (bench/raw_read.py); reindex_ratio = raw s / reindex s.
+  over the same files (bench/raw_read.py), three alternating rounds;
+  reindex_ratio = the median of raw s / reindex s.
   The same loop with FastWARC (reindex's reader) is reported beside it.
 - search: bench/search_bench.py when it exists (p50/p95 latency).
-- crawl, one core: one more pair with both crawls pinned to CPU 0 (the writer
-  process inherits the pin): crawl_ratio_1core. crawl_cpu_ratio is the median
+- crawl, one core: two more pairs with both crawls pinned to CPU 0 (the writer
+  process inherits the pin): crawl_ratio_1core, the median of the pairs. crawl_cpu_ratio is the median
   over pairs of archiving CPU per page / bare CPU per page (wait4 counts the
   crawl's reaped writer process with it).
 - crawl_api: the same pair over `replica --layout app` (10,000 articles):
@@ -628,7 +629,7 @@ def table(results: dict[str, Any]) -> str:
             (
                 "crawl_ratio_1core (both pinned to one CPU)",
                 f"{one['crawl_ratio']:.3f}",
-                f"{one['archiving_pages_per_s']} vs {one['bare_pages_per_s']} pages/s;"
+                f"pairs {one['pair_ratios']}; {one['archiving_pages_per_s']} vs {one['bare_pages_per_s']} pages/s;"
                 f" CPU {one['archiving_cpu_s']} / {one['bare_cpu_s']} s",
             )
         )
@@ -678,7 +679,8 @@ def table(results: dict[str, Any]) -> str:
             (
                 "reindex_ratio (raw s / reindex s)",
                 f"{r['reindex_ratio']:.4f}",
-                f"reindex {r['reindex_s']} s vs raw warcio {r['raw_read_s']} s ({r['warc_mb']} MB WARC)",
+                f"rounds {[round(x['ratio'], 3) for x in r['rounds']]}; median reindex {r['reindex_s']} s"
+                f" vs raw warcio {r['raw_read_s']} s ({r['warc_mb']} MB WARC)",
             )
         ]
     if w:
@@ -747,7 +749,7 @@ def main(argv: list[str] | None = None) -> int:
         wacz_s = (cfg["wacz_pairs"] + 1) * 0.3 * t_archiving  # packaging the archive, per pair and the slice
         rest_s = (
             5
-            + 2.2 * (t_archiving + t_bare)
+            + 1.1 * (1 + cfg["one_core_pairs"]) * (t_archiving + t_bare)  # the API pair and the one-core pairs
             + cfg["reindex_pairs"] * 0.3 * t_archiving
             + wacz_s
             + memory_s
@@ -777,8 +779,12 @@ def main(argv: list[str] | None = None) -> int:
         }
         archive = work / "crawl-archive-1"
 
-        log("crawl, one core: one pair with both crawls (and the archiving crawl's writer) pinned to CPU 0")
-        one_core = [crawl_round(kind, replica, work, 1, cpus={0}) for kind in ("archiving", "bare")]
+        log("crawl, one core: pairs with both crawls (and the archiving crawl's writer) pinned to CPU 0")
+        one_core = [
+            crawl_round(kind, replica, work, number, cpus={0})
+            for number in range(1, cfg["one_core_pairs"] + 1)
+            for kind in ("archiving", "bare")
+        ]
         results["crawl_1core"] = summarise_crawl(one_core)
 
         log("incremental: second run over the crawl's archive, nothing new")
