@@ -64,9 +64,10 @@ LAYOUT = "legacy"
 FULL: dict[str, Any] = {
     "crawl_articles": 10_000,
     "crawl_pairs": 2,
+    "one_core_pairs": 2,
     "api_articles": 10_000,
     "api_pairs": 1,
-    "reindex_pairs": 1,
+    "reindex_pairs": 3,
     "memory_articles": (2_000, 20_000),
     "wacz_pairs": 2,
     "search": {},
@@ -75,6 +76,7 @@ FULL: dict[str, Any] = {
 QUICK: dict[str, Any] = {
     "crawl_articles": 500,
     "crawl_pairs": 1,
+    "one_core_pairs": 1,
     "api_articles": 500,
     "api_pairs": 1,
     "reindex_pairs": 1,
