@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 OPEN, CLOSE = "\x02", "\x03"  # put around matches by highlight(): control characters extracted text lacks
 WIDTH = 16  # tokens in a snippet, as the old snippet(..., 16) gave
@@ -23,8 +23,7 @@ ELLIPSIS = "…"
 _PIECE = re.compile(rf"[{OPEN}{CLOSE}]|(?:[^\W_]|[\u0300-\u036f])+")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):  # a tuple: a body has hundreds, made for every hit of every query
     start: int
     end: int
     match: str | None  # the matched word, case-folded, when highlight() marked it
@@ -44,23 +43,22 @@ def tokens(marked: str) -> list[Token]:
 
 def best_window(found: Sequence[Token], width: int = WIDTH) -> tuple[int, tuple[int, int]]:
     """(first token, (distinct matched words, matched tokens)) of the best window; each token is looked at twice."""
-    seen: Counter[str] = Counter()
-    hits = 0
-
-    def step(token: Token, delta: int) -> None:
-        nonlocal hits
-        if token.match is not None:
-            seen[token.match] += delta
-            if not seen[token.match]:
-                del seen[token.match]
-            hits += delta
-
-    for token in found[:width]:
-        step(token, 1)
+    matches = [token.match for token in found]
+    seen = Counter(match for match in matches[:width] if match is not None)
+    hits = sum(seen.values())
     best, score = 0, (len(seen), hits)
-    for first in range(1, len(found) - width + 1):
-        step(found[first - 1], -1)
-        step(found[first + width - 1], 1)
+    for first in range(1, len(matches) - width + 1):
+        leaving, entering = matches[first - 1], matches[first + width - 1]
+        if leaving is None and entering is None:
+            continue  # the same matches as the window before: the same score
+        if leaving is not None:
+            seen[leaving] -= 1
+            if not seen[leaving]:
+                del seen[leaving]
+            hits -= 1
+        if entering is not None:
+            seen[entering] += 1
+            hits += 1
         if (len(seen), hits) > score:
             best, score = first, (len(seen), hits)
     return best, score
