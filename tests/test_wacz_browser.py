@@ -103,10 +103,11 @@ def distinctive_word(pages: list[dict]) -> tuple[str, dict]:
     pytest.fail("no article has a word of its own")
 
 
-def until(page, what: str, check, timeout: float = WAIT_S):
+def until(page, what: str, check, timeout: float = WAIT_S, diff=None):
     """Poll `check()` until it returns something true (the UI renders asynchronously).
 
     The pause is playwright's own (`wait_for_timeout`): it lets the browser's events in, a sleep would not.
+    `diff()` gives (expected, last seen) for the failure message.
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -114,7 +115,9 @@ def until(page, what: str, check, timeout: float = WAIT_S):
         if found:
             return found
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+            expected, seen = diff() if diff else (None, None)
+            detail = f": expected {expected!r}, the page showed {seen!r}" if diff else ""
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}{detail}")
         page.wait_for_timeout(250)
 
 
@@ -134,7 +137,13 @@ def test_replaywebpage_lists_searches_and_replays_the_articles(site: tuple[Path,
         app = until(
             page, "ReplayWeb.page's frame", lambda: next((f for f in page.frames if "/replay/?" in f.url), None)
         )
-        assert until(page, "every article in the page list", lambda: sorted(listed_titles(app)) == titles)
+        shown: list[str] = []
+
+        def every_title_listed() -> bool:
+            shown[:] = sorted(listed_titles(app))
+            return shown == titles
+
+        assert until(page, "every article in the page list", every_title_listed, diff=lambda: (titles, shown))
 
         app.get_by_placeholder("Search by Page URL, Title, or Text").fill(word)
         assert until(page, f"the search for {word!r}", lambda: listed_titles(app) == [article["title"]])
