@@ -1,6 +1,6 @@
 """Every response and revisit record of a file, in order, for reindex: read by FastWARC, checked by hand.
 
-FastWARC (a maintained WARC reader in Rust) reads the plain records, which is
+FastWARC (a maintained WARC reader in C++ and Cython) reads the plain records, which is
 every record this crawler writes, about four times faster than warcio. It does
 not say where a record ends, and it takes some damage quietly (a member cut
 short by the end of the file comes back as a short record), so whatever it
@@ -99,7 +99,7 @@ def _capture(record: WarcRecord) -> ArchivedResponse | None:
     protocol, _, rest = _text(record.http_headers.status_line_bytes or b"").rstrip().partition(" ")
     status, _, reason = rest.strip().partition(" ")
     response = record.record_type == WarcRecordType.response
-    intact = record.verify_payload_digest() if response else None  # in Rust; the payload stays readable
+    intact = record.verify_payload_digest() if response else None  # in C++; the payload stays readable
     entity = record.reader.read()
     if not protocol.upper().startswith("HTTP/") or not status.isdigit() or len(entity) != record.content_length:
         return None
