@@ -88,17 +88,30 @@ def render(marked: str, found: Sequence[Token], first: int, width: int, marks: t
     return (ELLIPSIS if start > 0 else "") + text + (ELLIPSIS if end < len(marked) else "")
 
 
+Best = tuple[tuple[int, int], str, list[Token], int]  # (score, column text, its tokens, first token of the window)
+
+
 def snippet(columns: Sequence[str | None], marks: tuple[str, str], width: int = WIDTH) -> str:
     """The best `width`-token window of the best column (most distinct matched words, then most matches)."""
-    best: tuple[tuple[int, int], int, str, list[Token], int] | None = None
-    for index, marked in enumerate(columns):
+    # A column without a match scores (0, 0), so it wins only when no column scores more: the columns
+    # highlight() marked are read first, and the others only when none of them scores.
+    best = _best_column([c for c in columns if c and OPEN in c], width)
+    if best is None or best[0] <= (0, 0):
+        best = _best_column(columns, width)
+    if best is None:
+        return ""
+    _, marked, found, first = best
+    return render(marked, found, centred(found, first, width), width, marks)
+
+
+def _best_column(columns: Sequence[str | None], width: int) -> Best | None:
+    """The first column with the best window's score, in column order."""
+    best: Best | None = None
+    for marked in columns:
         found = tokens(marked or "")
         if not found:
             continue
         first, score = best_window(found, width)
         if best is None or score > best[0]:
-            best = (score, index, marked or "", found, first)
-    if best is None:
-        return ""
-    _, _, marked, found, first = best
-    return render(marked, found, centred(found, first, width), width, marks)
+            best = (score, marked or "", found, first)
+    return best
