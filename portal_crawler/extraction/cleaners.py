@@ -13,7 +13,7 @@ from datetime import datetime
 from lxml import etree
 
 _BYLINE_PREFIX = re.compile(r"^\s*by\s*[:\-]?\s+", re.IGNORECASE)
-_SPECIAL = ("br", "lb", "script", "style")  # the tags element_text reads otherwise than itertext() does
+_SPECIAL = ("br", "lb", "script", "style")  # tags whose own text is not the element's text (a space, or nothing)
 
 
 def fold(text: str) -> str:

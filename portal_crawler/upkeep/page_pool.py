@@ -3,7 +3,7 @@
 Parsing pages is most of reindex's work and needs no shared state, so it runs
 in a process pool while the main process reads the WARC files. Pages go to the
 workers 32 to a message (the pool's per-message cost is then paid once per
-batch), at most 16 batches in flight (that bounds memory), and come back in
+batch), at most 16 batches in flight to them (that bounds memory), and come back in
 the order they were given, so the catalogue sees captures in the order they
 were made. When the workers fall behind (16 batches queued), the main
 process reads the next batch itself instead of waiting, so both cores stay
@@ -26,7 +26,7 @@ from portal_crawler.extraction.profile import Profile
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
 
 BATCH = 32  # pages per message to a worker
-QUEUED_BATCHES = 16  # batches in flight before the reader waits
+QUEUED_BATCHES = 16  # batches in flight to the workers; past that the reader reads the next batch itself
 MAX_WORKERS = 4
 
 
