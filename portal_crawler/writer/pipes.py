@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import pickle
 import select
 import threading
 import time
@@ -19,7 +18,7 @@ from collections import deque
 from contextlib import suppress
 from typing import Any
 
-from portal_crawler.writer.protocol import FRAME
+from portal_crawler.writer.protocol import FRAME, unframe
 
 
 class FramePipe:
@@ -152,7 +151,7 @@ class FrameReader:
                 size = FRAME.unpack_from(view, at)[0]
                 if len(view) - at - FRAME.size < size:
                     break
-                self.parsed.append(pickle.loads(view[at + FRAME.size : at + FRAME.size + size]))
+                self.parsed.append(unframe(view[at + FRAME.size : at + FRAME.size + size]))
                 at += FRAME.size + size
         finally:
             view.release()

@@ -4,19 +4,30 @@ The crawl's reactor thread only turns each response into a `Capture` and hands
 it over; the writer process (`session.py`) writes the WARC records and decides,
 from the capture alone, what the page is to the catalogue (a new or changed
 article, a 304, a 404/410), on the machine's other core. Messages travel in
-order on the writer's stdin as length-prefixed pickles: first the
+order on the writer's stdin as length-prefixed frames: first the
 `WriterConfig`, then one `Capture` per response, then `Close`. The writer
 answers each article page the crawl left unparsed with its `Requisites` on a
 second pipe (`writer/pipes.py` carries both ways).
+
+A `Capture` or `Requisites` frame is the message's fields as a flat tuple in
+`marshal`, the rare ones (config, close) a pickle. Written by hand for cost: a
+frozen dataclass pickles through copyreg with its class looked up by name on
+every load, 23 µs to dump and 39 µs to load a capture against 5 and 5 µs for
+marshal (ad hoc, over a recorded crawl's 6,142 captures), once per response
+on each side. marshal's format is tied to the Python version, and both ends are
+the same interpreter (the writer is started with `sys.executable`).
 """
 
 from __future__ import annotations
 
 import logging
+import marshal
 import pickle
 import struct
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from portal_crawler.extraction.urls import UrlInfo
 from portal_crawler.warc.records import Exchange
@@ -80,7 +91,62 @@ class Close:
 Message = WriterConfig | Capture | Close | Requisites
 
 
+CAPTURE, ANSWER, PICKLE = b"C", b"R", b"P"  # the frame's first byte: how the rest is encoded
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
 def frame(message: Message) -> bytes:
-    """One message as the bytes that carry it: length prefix, then the pickle."""
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    """One message as the bytes that carry it: length prefix, kind, then the encoded message."""
+    try:
+        if isinstance(message, Capture) and message.exchange.fetched_at.tzinfo is UTC:
+            data = CAPTURE + marshal.dumps(_capture_fields(message))
+        elif isinstance(message, Requisites):
+            data = ANSWER + marshal.dumps((message.url, message.found))
+        else:
+            data = PICKLE + pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    except ValueError:  # a value marshal does not carry (a str subclass, say): pickled, as it comes
+        data = PICKLE + pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     return FRAME.pack(len(data)) + data
+
+
+def unframe(data: memoryview | bytes) -> Message:
+    """The message of one frame's bytes (after its length prefix), as `frame` encoded it."""
+    kind, rest = bytes(data[:1]), data[1:]
+    if kind == CAPTURE:
+        return _capture(marshal.loads(rest))
+    if kind == ANSWER:
+        url, found = marshal.loads(rest)
+        return Requisites(url, found)
+    message: Message = pickle.loads(rest)
+    return message
+
+
+def _capture_fields(message: Capture) -> tuple[Any, ...]:
+    e, info = message.exchange, message.info
+    url_info = None if info is None else (info.kind, info.url, info.article_id, info.section, info.page)
+    moment = (e.fetched_at - EPOCH) // MICROSECOND  # exact, where a float timestamp could round
+    exchange = (e.url, e.method, e.request_headers, e.request_body, e.status, e.reason, e.response_headers, e.body)
+    return (*exchange, moment, e.ip_address, e.protocol, url_info, message.summary, message.listing_date,
+            message.wants_requisites)  # fmt: skip
+
+
+def _capture(values: tuple[Any, ...]) -> Capture:
+    url, method, request_headers, request_body, status, reason, response_headers, body = values[:8]
+    moment, ip_address, protocol, url_info, summary, listing_date, wants = values[8:]
+    fetched_at = EPOCH + moment * MICROSECOND
+    exchange = Exchange(
+        url,
+        method,
+        request_headers,
+        request_body,
+        status,
+        reason,
+        response_headers,
+        body,
+        fetched_at,
+        ip_address,
+        protocol,
+    )
+    info = None if url_info is None else UrlInfo(*url_info)
+    return Capture(exchange, info, summary, listing_date, wants)
