@@ -6,6 +6,8 @@ import os
 import threading
 import time
 
+import pytest
+
 from portal_crawler.writer.pipes import FramePipe
 
 
@@ -100,6 +102,42 @@ def test_the_writer_reads_many_frames_at_a_time_in_order_and_stops_at_a_cut_fram
     os.close(read_end)
 
 
+class Url(str):
+    """A str subclass, which marshal refuses (and pickle carries)."""
+
+
+@pytest.mark.parametrize("listing_date", [None, "2024-05-17"])
+def test_every_message_kind_comes_out_of_its_frame_as_it_went_in(listing_date: str | None) -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+    from pathlib import Path
+
+    from portal_crawler.extraction.urls import UrlInfo
+    from portal_crawler.warc.records import Exchange
+    from portal_crawler.writer.pipes import FrameReader
+    from portal_crawler.writer.protocol import Capture, Close, Message, Requisites, WriterConfig, frame
+
+    def exchange(moment: datetime, body: bytes = b"\x1f\x8b gzip bytes \x00\xff") -> Exchange:
+        headers = [("Content-Type", "text/html; charset=utf-8"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=\xe9")]
+        return Exchange("http://x/a-t1.html", "GET", [("Host", "x")], b"", 200, "OK", headers, body, moment, None)
+
+    moment = datetime(2026, 12, 1, 20, 9, 31, 123457, tzinfo=UTC)
+    info = UrlInfo("article", "http://x/a-t1.html", "1", "news", None)
+    messages: list[Message] = [
+        WriterConfig(Path("/tmp/a"), "mps", 3, "full", 10, 200, 5.0, scope=("http://x",)),
+        Capture(exchange(moment), info, "Summary", listing_date, wants_requisites=True),
+        Capture(exchange(moment, b""), None),  # robots.txt: no URL info, no body
+        Capture(exchange(moment.astimezone(timezone(timedelta(hours=7)))), info),  # not UTC: pickled, kept as is
+        Capture(exchange(moment), UrlInfo("article", Url("http://x/a-t1.html"), "1")),  # no marshal: pickled
+        Requisites("http://x/a-t1.html", ("http://x/a.jpg", "http://x/s.css")),
+        Requisites("http://x/b-t2.html", ()),
+        Close("ok", {"requests": 4}, True, {"no_dates": ["http://x/l.html"]}, None),
+    ]
+    read = FrameReader(-1).feed(b"".join(frame(m) for m in messages))
+    assert read == messages
+    assert [type(m.exchange.request_headers) for m in read[1:5]] == [list] * 4  # lists stay lists
+    assert read[1].exchange.fetched_at.tzinfo is UTC and read[3].exchange.fetched_at.utcoffset() == timedelta(hours=7)
+
+
 def test_the_run_waits_for_the_writers_answers_but_not_for_ever() -> None:
     import pytest
     from scrapy.exceptions import DontCloseSpider
@@ -122,3 +160,23 @@ def test_the_run_waits_for_the_writers_answers_but_not_for_ever() -> None:
     assert spider.archive.unanswered == 0
     spider.wait_for_answers()  # said once
     assert len(spider.failed) == 1
+
+
+def test_scrapy_checks_each_of_the_spiders_callbacks_once_per_run() -> None:
+    import gc
+
+    from scrapy.utils import misc
+
+    from portal_crawler.extraction.urls import UrlInfo
+    from portal_crawler.spiders.portal import PortalSpider
+
+    spider = PortalSpider(start_url="http://127.0.0.1:9/news-and-events.html")
+    first, second = (
+        spider._request(UrlInfo("article", f"http://127.0.0.1:9/news-events/a-t{n}.html", str(n))) for n in (1, 2)
+    )
+    assert first is not None and second is not None
+    assert first.callback is second.callback and first.errback is second.errback
+    misc.is_generator_with_return_value(first.callback)  # what Scrapy runs before each callback
+    del first
+    gc.collect()
+    assert second.callback in misc._generator_callbacks_cache  # the answer outlives the request that asked
