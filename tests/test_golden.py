@@ -303,3 +303,46 @@ def test_the_writer_answers_the_requisites_the_spider_would_have_found(golden: G
     assert reading.requisites == spider_found, golden.label
     assert walled or spider_found, f"{golden.label}: a page that embeds nothing shows nothing here"
     assert read_page(capture, rules.classify(meta["url"]), PROFILE, rules).requisites == ()  # reindex asks none
+
+
+def scrapy_tree(response: TextResponse) -> bytes:
+    """The tree Scrapy's own selector builds for the response (the crawl's reading of a page)."""
+    from lxml import etree
+    from scrapy.http import HtmlResponse
+    from scrapy.selector import Selector
+
+    plain = HtmlResponse(url=response.url, status=response.status, headers=response.headers, body=response.body)
+    return bytes(etree.tostring(Selector(plain).root))
+
+
+@pytest.mark.parametrize("golden", goldens(), ids=lambda g: g.label)
+def test_an_archived_page_is_parsed_into_the_tree_the_crawl_builds(golden: Golden) -> None:
+    from lxml import etree
+
+    response = golden.response()
+    assert bytes(etree.tostring(response.selector.root)) == scrapy_tree(response), golden.label
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/html; charset=utf-8", "<html><body><p>Bộ Công an</p></body></html>".encode()),
+        ("text/html; charset=utf-8", b"<html><body><p>broken \xff\xfe utf-8 \xc3</p></body></html>"),
+        (
+            "text/html; charset=windows-1252",
+            "<html><body><p>caf\u00e9 \u2014 \u20ac</p></body></html>".encode("cp1252"),
+        ),
+        ("text/html", b"\xef\xbb\xbf<html><body><p>a BOM, no charset</p></body></html>"),
+        ("text/html", b"<meta charset='iso-8859-2'><p>\xb1\xe6 declared in the page</p>"),
+        ("text/html; charset=utf-8", b" \n\t<html><body><p>NUL\x00 bytes\x00 and leading space</p></body></html> \n"),
+        ("text/html; charset=utf-8", b""),
+    ],
+)
+def test_an_archived_page_with_an_awkward_encoding_is_parsed_as_the_crawl_parses_it(
+    content_type: str, body: bytes
+) -> None:
+    from lxml import etree
+
+    response = text_response("http://127.0.0.1:9/news-events/a-t1.html", 200, [("Content-Type", content_type)], body)
+    assert response is not None
+    assert bytes(etree.tostring(response.selector.root)) == scrapy_tree(response)
