@@ -103,22 +103,60 @@ def distinctive_word(pages: list[dict]) -> tuple[str, dict]:
     pytest.fail("no article has a word of its own")
 
 
-def until(page, what: str, check, timeout: float = WAIT_S, diff=None):
-    """Poll `check()` until it returns something true (the UI renders asynchronously).
+def poll(page, check, timeout: float = WAIT_S):
+    """`check()`'s first true result within `timeout` s, else None (the UI renders asynchronously).
 
     The pause is playwright's own (`wait_for_timeout`): it lets the browser's events in, a sleep would not.
-    `diff()` gives (expected, last seen) for the failure message.
     """
     deadline = time.monotonic() + timeout
     while True:
         found = check()
-        if found:
+        if found or time.monotonic() > deadline:
             return found
-        if time.monotonic() > deadline:
-            expected, seen = diff() if diff else (None, None)
-            detail = f": expected {expected!r}, the page showed {seen!r}" if diff else ""
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}{detail}")
         page.wait_for_timeout(250)
+
+
+def until(page, what: str, check, timeout: float = WAIT_S, diff=None):
+    """Poll `check()` until it returns something true; fail, saying what was awaited, after `timeout` s.
+
+    `diff()` gives (expected, last seen) for the failure message.
+    """
+    found = poll(page, check, timeout)
+    if not found:
+        expected, seen = diff() if diff else (None, None)
+        detail = f": expected {expected!r}, the page showed {seen!r}" if diff else ""
+        pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}{detail}")
+    return found
+
+
+def open_page_list(page, url: str, titles: list[str]):
+    """ReplayWeb.page's frame once it lists every title, reloading the page at most twice.
+
+    Most likely a known ReplayWeb.page bug (webrecorder/replayweb.page#412): when its
+    service worker registers for the first time, the frame's first request can escape it
+    and get the server's 404, and the embed does not always reload it. The page list was
+    still empty after 60 s in 3 of the last 7 full suite runs here (it shows every title
+    within 6 s otherwise). A reader would reload; so does the test.
+    """
+    shown: list[str] = []
+    for attempt in range(3):
+        if attempt:
+            page.reload()
+        else:
+            page.goto(url)
+        app = until(
+            page, "ReplayWeb.page's frame", lambda: next((f for f in page.frames if "/replay/?" in f.url), None)
+        )
+
+        def every_title_listed(app=app) -> bool:
+            shown[:] = sorted(listed_titles(app))
+            return shown == titles
+
+        if poll(page, every_title_listed, WAIT_S / 2):
+            return app
+        if shown:  # titles came, but not these: no reload will mend that
+            break
+    pytest.fail(f"the page list never showed every article: expected {titles!r}, the page showed {shown!r}")
 
 
 def listed_titles(frame) -> list[str]:
@@ -133,17 +171,7 @@ def test_replaywebpage_lists_searches_and_replays_the_articles(site: tuple[Path,
     word, article = distinctive_word(pages)
     with StaticServer(directory) as server, chromium() as browser:
         page = browser.new_page(viewport={"width": 1300, "height": 900})
-        page.goto(server.url("index.html"))
-        app = until(
-            page, "ReplayWeb.page's frame", lambda: next((f for f in page.frames if "/replay/?" in f.url), None)
-        )
-        shown: list[str] = []
-
-        def every_title_listed() -> bool:
-            shown[:] = sorted(listed_titles(app))
-            return shown == titles
-
-        assert until(page, "every article in the page list", every_title_listed, diff=lambda: (titles, shown))
+        app = open_page_list(page, server.url("index.html"), titles)
 
         app.get_by_placeholder("Search by Page URL, Title, or Text").fill(word)
         assert until(page, f"the search for {word!r}", lambda: listed_titles(app) == [article["title"]])
