@@ -114,7 +114,7 @@ def bare_settings(log_file: str | None) -> Settings:
     settings.setdict(FAST_SETTINGS, priority="cmdline")
     settings.setdict(
         {
-            "EXTENSIONS": {"portal_crawler.writer.session.WarcCaptureExtension": None},
+            "EXTENSIONS": {"portal_crawler.extensions.WarcCaptureExtension": None},
             "ITEM_PIPELINES": {},
             "PORTAL_ARCHIVE_ENABLED": False,
             "LOG_FILE": log_file,
