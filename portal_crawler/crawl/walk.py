@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from urllib.parse import urljoin
 
 from scrapy.http import TextResponse
+from scrapy.utils.response import get_base_url
 
 from portal_crawler.extraction.profile import ListingTemplate
+from portal_crawler.extraction.selectors import select
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
 
 logger = logging.getLogger("portal")
@@ -36,8 +39,10 @@ class ListingWalk:
             self.signals["listing_untemplated"].append(response.url)
             logger.warning("no listing template matches %s; reading every article link", response.url)
             return
-        for href in response.css(template.item).css(template.link).getall():
-            url = response.urljoin(href.strip())
+        base = get_base_url(response)  # what response.urljoin resolves against
+        hrefs = (href for item in select(response.selector.root, template.item) for href in select(item, template.link))
+        for href in hrefs:  # compiled XPath on the tree, as the page readers do: no Selector per match
+            url = urljoin(base, href.strip())
             if self.rules.in_scope(url) and self.rules.classify(url).kind != "article":
                 self.signals["listing_unknown_links"].append(url)
                 logger.warning("a listing entry links to %s, which matches no article pattern", url)
@@ -77,6 +82,8 @@ class ListingWalk:
             current = self.rules.classify(response.url)
             candidates = [self.rules.classify(self.rules.listing_page(response.url, (current.page or 1) + 1))]
         else:
-            hrefs = response.css(template.pager_links).getall() if template else []
-            candidates = [self.rules.classify(response.urljoin(h)) for h in hrefs]
+            base = get_base_url(response)
+            candidates = [
+                self.rules.classify(urljoin(base, h)) for h in select(response.selector.root, template.pager_links)
+            ]
         return [info for info in candidates if info.kind == "listing"]
