@@ -180,3 +180,16 @@ def test_scrapy_checks_each_of_the_spiders_callbacks_once_per_run() -> None:
     del first
     gc.collect()
     assert second.callback in misc._generator_callbacks_cache  # the answer outlives the request that asked
+
+
+def test_the_writer_process_starts_without_scrapy_and_the_page_readers() -> None:
+    """A night with nothing new never reads an article page: the writer does not wait for their imports."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, portal_crawler.writer.loop; "
+        "print(' '.join(m for m in ('scrapy', 'portal_crawler.catalogue.ingest') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == ""

@@ -31,15 +31,12 @@ from portal_crawler.extraction.pages import (
 )
 from portal_crawler.extraction.profile import Profile
 from portal_crawler.extraction.selectors import select
-from portal_crawler.extraction.urls import UrlInfo, UrlRules
+from portal_crawler.extraction.urls import ARTICLE_KINDS, LISTING_KINDS, UrlInfo, UrlRules
 from portal_crawler.extraction.walls import wall_kind
 from portal_crawler.warc.codings import DECODE_LIMIT, decode_entity
 from portal_crawler.warc.records import Headers, header
 
 Reading = Literal["article", "listing", "unchanged", "gone", "blocked", "skip", "error"]
-ARTICLE_STATUSES = (200, 304, 404, 410)  # the statuses an article URL answers for; others are fetch faults
-ARTICLE_KINDS = ("article", "api_article")  # URLs whose answers are articles (a page, an API detail)
-LISTING_KINDS = ("listing", "api_listing")
 
 
 @dataclass(frozen=True)

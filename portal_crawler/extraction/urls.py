@@ -18,6 +18,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from portal_crawler.extraction.profile import Profile
 
 Kind = Literal["listing", "article", "requisite", "api_listing", "api_article", "other"]
+ARTICLE_KINDS = ("article", "api_article")  # URLs whose answers are articles (a page, an API detail)
+LISTING_KINDS = ("listing", "api_listing")
+ARTICLE_STATUSES = (200, 304, 404, 410)  # the statuses an article URL answers for; others are fetch faults
 
 
 @dataclass(frozen=True)

@@ -16,17 +16,10 @@ from urllib.parse import urlsplit
 
 from portal_crawler import __version__
 from portal_crawler.catalogue import Catalogue
-from portal_crawler.catalogue.ingest import (
-    ARTICLE_KINDS,
-    ARTICLE_STATUSES,
-    LISTING_KINDS,
-    PageCapture,
-    PageReading,
-    record_page,
-)
+from portal_crawler.catalogue.ingest import PageCapture, PageReading, record_page
 from portal_crawler.catalogue.rebuild import note_run
 from portal_crawler.extraction.profile import Profile
-from portal_crawler.extraction.urls import UrlInfo, UrlRules
+from portal_crawler.extraction.urls import ARTICLE_KINDS, ARTICLE_STATUSES, LISTING_KINDS, UrlInfo, UrlRules
 from portal_crawler.upkeep.page_pool import PageJob, PagePool, rules_for
 from portal_crawler.warc.archived import ArchivedResponse, WarcReadError
 from portal_crawler.warc.captures import records_past_damage
