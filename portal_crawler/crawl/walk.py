@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 from scrapy.http import TextResponse
 from scrapy.utils.response import get_base_url
 
+from portal_crawler.extraction.pages import entry_links
 from portal_crawler.extraction.profile import ListingTemplate
 from portal_crawler.extraction.selectors import select
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
@@ -39,10 +40,7 @@ class ListingWalk:
             self.signals["listing_untemplated"].append(response.url)
             logger.warning("no listing template matches %s; reading every article link", response.url)
             return
-        base = get_base_url(response)  # what response.urljoin resolves against
-        hrefs = (href for item in select(response.selector.root, template.item) for href in select(item, template.link))
-        for href in hrefs:  # compiled XPath on the tree, as the page readers do: no Selector per match
-            url = urljoin(base, href.strip())
+        for _, url in entry_links(response, template):
             if self.rules.in_scope(url) and self.rules.classify(url).kind != "article":
                 self.signals["listing_unknown_links"].append(url)
                 logger.warning("a listing entry links to %s, which matches no article pattern", url)

@@ -98,16 +98,20 @@ MICROSECOND = timedelta(microseconds=1)
 
 def frame(message: Message) -> bytes:
     """One message as the bytes that carry it: length prefix, kind, then the encoded message."""
+    data = _marshalled(message) or PICKLE + pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return FRAME.pack(len(data)) + data
+
+
+def _marshalled(message: Message) -> bytes | None:
+    """A capture (timed in UTC) or an answer as a marshal tuple; None for what goes as a pickle."""
     try:
         if isinstance(message, Capture) and message.exchange.fetched_at.tzinfo is UTC:
-            data = CAPTURE + marshal.dumps(_capture_fields(message))
-        elif isinstance(message, Requisites):
-            data = ANSWER + marshal.dumps((message.url, message.found))
-        else:
-            data = PICKLE + pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+            return CAPTURE + marshal.dumps(_capture_fields(message))
+        if isinstance(message, Requisites):
+            return ANSWER + marshal.dumps((message.url, message.found))
     except ValueError:  # a value marshal does not carry (a str subclass, say): pickled, as it comes
-        data = PICKLE + pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    return FRAME.pack(len(data)) + data
+        pass
+    return None
 
 
 def unframe(data: memoryview | bytes) -> Message:
