@@ -48,13 +48,13 @@ HOT = [
     ("  FramePipe.send (write into the pipe)", "portal_crawler.writer.pipes", "FramePipe.send"),
     ("listing: parse_listing", "portal_crawler.spiders.portal", "PortalSpider.parse_listing"),
     ("  listing_entries", "portal_crawler.spiders.portal", "listing_entries"),
-    ("article page: parse_article", "portal_crawler.spiders.base", "PortalBase.parse_article"),
+    ("article page: parse_article", "portal_crawler.spiders.requisites", "PageRequisites.parse_article"),
     (
         "  requisite_urls (img/css/js links; the writer's with an archive)",
         "portal_crawler.spiders.base",
         "requisite_urls",
     ),
-    ("requisites the writer answered", "portal_crawler.spiders.base", "PortalBase.requisites_answered"),
+    ("requisites the writer answered", "portal_crawler.spiders.requisites", "PageRequisites.requisites_answered"),
     ("  catalogue.captured (requisites seen?)", "portal_crawler.catalogue", "Catalogue.captured"),
 ]
 TOP_LEVEL = [h[0] for h in HOT if not h[0].startswith(" ")]

@@ -10,6 +10,9 @@ exactly wrong. `BackoffRetryMiddleware` marks each retry with a delay (doubling
 per attempt, at least the server's Retry-After, capped), and
 `RetryDelayMiddleware` waits that long before the retry enters the downloader,
 so no download slot is held while waiting.
+
+`WriterReadsCompressionMiddleware` is Scrapy's HttpCompressionMiddleware, except
+that an article page the archive's writer reads is left as it came (see there).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from email.utils import parsedate_to_datetime
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
@@ -81,6 +85,28 @@ class RetryDelayMiddleware:
         if delay:
             await asyncio.sleep(delay)
         return None
+
+
+READ_BY_WRITER = "portal_read_by_writer"  # request meta: a 200 answer is read by the writer process alone
+
+
+class WriterReadsCompressionMiddleware(HttpCompressionMiddleware):
+    """Scrapy's decoding of Content-Encoding, skipped for a page only the archive's writer reads.
+
+    With an archive, the writer process reads every HTML article page from its
+    capture: it decodes, parses and extracts it, checks whether it is a wall,
+    and answers what it embeds. The crawl only requests what the writer
+    answers and counts the walls it reports. Decoding such a page here as well
+    cost the crawl process 0.16 ms a page for nothing (gunzip 0.11 ms, the text
+    0.02 ms, the wall check 0.04 ms; ad hoc, over 2,005 pages of a recorded
+    crawl). The spider marks those requests with `READ_BY_WRITER` (spiders/base.py);
+    any other answer to them (a 304, a 404, a 403 wall) is decoded and checked here as before.
+    """
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        if response.status == 200 and request.meta.get(READ_BY_WRITER):
+            return response
+        return super().process_response(request, response)
 
 
 class OutOfScope(IgnoreRequest):

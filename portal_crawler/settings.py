@@ -41,6 +41,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "portal_crawler.middlewares.BackoffRetryMiddleware": 550,
     "portal_crawler.middlewares.RetryDelayMiddleware": 560,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "portal_crawler.middlewares.WriterReadsCompressionMiddleware": 590,  # Scrapy's, bar pages the writer reads
 }
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024  # larger pages are refused (logged, counted as an error)

@@ -164,3 +164,22 @@ def test_a_wall_in_place_of_the_only_listing_page_is_blocked_not_a_silent_error(
         " the portal is refusing this crawler"
     ]
     assert _last_run(archive)["status"] == "blocked"
+
+
+def test_walls_in_place_of_article_pages_alone_stop_the_run_on_the_writers_word(
+    tmp_path: Path, replica_factory
+) -> None:
+    """The crawl leaves article pages undecoded for the writer; the walls the writer finds count all the same."""
+    replica = replica_factory(articles=40, layout="legacy")
+    replica.set_drift("challenge", challenge_pattern=r"-t\d+\.html")  # every article page; the listings answer
+    archive = tmp_path / "archive"
+    result = crawl(archive, replica.listing_url)
+    assert result.returncode == 4, result.stdout + result.stderr
+    lines = _stderr_lines(result)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"portal-crawler: blocked: 5 challenge pages in a row from 127.0.0.1:{replica.port}")
+    db = archive / "catalogue.db"
+    assert rows(db, "SELECT id FROM articles") == []
+    walled = rows(db, "SELECT url FROM captures WHERE url LIKE '%-t%.html' AND article_id IS NULL")
+    assert 5 <= len(walled) < 45  # it stopped before the walk's end, every wall it met archived as it came
+    assert _last_run(archive)["status"] == "blocked"

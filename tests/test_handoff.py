@@ -130,6 +130,7 @@ def test_every_message_kind_comes_out_of_its_frame_as_it_went_in(listing_date: s
         Capture(exchange(moment), UrlInfo("article", Url("http://x/a-t1.html"), "1")),  # no marshal: pickled
         Requisites("http://x/a-t1.html", ("http://x/a.jpg", "http://x/s.css")),
         Requisites("http://x/b-t2.html", ()),
+        Requisites("http://x/c-t3.html", (), "incapsula"),  # a wall: the crawl counts it in its streak
         Close("ok", {"requests": 4}, True, {"no_dates": ["http://x/l.html"]}, None),
     ]
     read = FrameReader(-1).feed(b"".join(frame(m) for m in messages))

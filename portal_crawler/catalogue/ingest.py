@@ -64,6 +64,7 @@ class PageReading:
     summaries: dict[str, str | None] | None = None
     problem: str | None = None
     requisites: tuple[str, ...] = ()  # what an HTML page embeds from the portal, when asked (`requisites=True`)
+    wall: str | None = None  # a "blocked" reading: the kind of wall (`extraction.walls.wall_kind`)
 
 
 def read_page(
@@ -101,8 +102,7 @@ def read_page(
     if own_shell:  # the app's shell: its text is the API's, its scripts and styles are requisites all the same
         return PageReading("skip", capture.capture_id, capture.fetched_at, requisites=found)
     if wall is not None:  # archived as it came, never an article or a listing
-        problem = f"{capture.url} is a {wall} page, not the portal's: archived, not catalogued"
-        return PageReading("blocked", capture.capture_id, capture.fetched_at, info.article_id, problem=problem)
+        return _blocked(capture, info, wall)
     reading = _extract(response, capture, info, profile, rules, listing_date)
     return replace(reading, requisites=found) if found else reading
 
@@ -157,6 +157,11 @@ def _stored(article: Article) -> dict[str, Any]:
     """The article's fields as the catalogue takes them: `paragraphs` stay out, `body` holds them joined
     (half the text a reading would otherwise carry back from reindex's worker processes)."""
     return {name: value for name, value in vars(article).items() if name != "paragraphs"}
+
+
+def _blocked(capture: PageCapture, info: UrlInfo, wall: str) -> PageReading:
+    problem = f"{capture.url} is a {wall} page, not the portal's: archived, not catalogued"
+    return PageReading("blocked", capture.capture_id, capture.fetched_at, info.article_id, problem=problem, wall=wall)
 
 
 def _error(capture: PageCapture, info: UrlInfo, problem: str) -> PageReading:

@@ -1,7 +1,9 @@
 """Noticing that the portal refuses the crawler: bot-wall challenges and empty app shells in a row.
 
 Every response the spider sees is checked with `extraction.walls.wall_kind`
-(cheap substring checks). Challenge and shell pages are archived as they came
+(cheap substring checks); an HTML article page the archive's writer reads is
+checked there, by the same function, and counted here when its answer comes
+back (`count`). Challenge and shell pages are archived as they came
 (the writer never catalogues them as articles); after `streak` of them in a
 row the run stops politely, says so in one line, and exits 4. No attempt is
 made to get past a challenge. A page that is the profile's own app shell (its
@@ -35,6 +37,14 @@ class BlockWatch:
         kind = wall_kind(response.status, header_list(response.headers), text) if text else None
         if kind == "shell" and self.app_shell and isinstance(response, TextResponse):
             kind = None if select(response.selector.root, self.app_shell) else kind
+        return self.count(kind, response.url)
+
+    def count(self, kind: str | None, url: str) -> str | None:
+        """One verdict (a wall's kind, or None) on the answer from `url`: what `see` gives.
+
+        An article page the writer reads comes here with the kind the writer found
+        (its `Requisites` answer), when that answer arrives.
+        """
         self.walled = kind is not None
         if kind is None:
             self.in_a_row, self.kinds = 0, []
@@ -43,6 +53,6 @@ class BlockWatch:
         self.kinds.append(kind)
         if self.in_a_row < self.streak:
             return None
-        host = urlsplit(response.url).netloc
+        host = urlsplit(url).netloc
         what = "challenge pages" if any(k != "shell" for k in self.kinds) else "empty app shells"
         return f"blocked: {self.in_a_row} {what} in a row from {host}; the portal is refusing this crawler"

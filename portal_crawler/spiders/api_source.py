@@ -25,12 +25,12 @@ from portal_crawler.crawl import standalone
 from portal_crawler.extraction import api
 from portal_crawler.extraction.article import Article
 from portal_crawler.extraction.urls import UrlInfo
-from portal_crawler.spiders.base import PortalBase
+from portal_crawler.spiders.requisites import PageRequisites
 
 API_PRIORITY = {"listing": 0, "article": 20}
 
 
-class ApiWalk(PortalBase):
+class ApiWalk(PageRequisites):
     """The spider's API callbacks."""
 
     def api_listing_request(self, page: int) -> scrapy.Request:

@@ -1,8 +1,9 @@
-"""The portal spider's state and the helpers every walk shares: requests, walls, requisites, known articles.
+"""The portal spider's state and the helpers every walk shares: requests, walls, known articles.
 
 `PortalBase` is the bottom of a line of classes, one concern each, that make
-`PortalSpider`: this one (state, requests, the wall check, articles and
-requisites), `api_source.ApiWalk` (the JSON API walk), `revisits.Revisits`
+`PortalSpider`: this one (state, requests, the wall check, known articles),
+`requisites.PageRequisites` (article pages, their requisites, the writer's
+answers), `api_source.ApiWalk` (the JSON API walk), `revisits.Revisits`
 (the closing sweep) and `portal.PortalSpider` (start, HTML listings, close).
 """
 
@@ -14,24 +15,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import DontCloseSpider
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
-from portal_crawler.crawl import standalone
 from portal_crawler.crawl.archive_run import ArchiveRun
 from portal_crawler.crawl.blocking import BlockWatch
 from portal_crawler.crawl.failures import FirstFailure, failure_reason
 from portal_crawler.crawl.walk import ListingWalk
 from portal_crawler.extraction.article import Article
-from portal_crawler.extraction.pages import requisite_urls
 from portal_crawler.extraction.profile import Profile, load_profile
 from portal_crawler.extraction.urls import UrlInfo, UrlRules
-from portal_crawler.middlewares import OutOfScope
+from portal_crawler.middlewares import READ_BY_WRITER, OutOfScope
 from portal_crawler.spiders import contracts
 from portal_crawler.spiders.sources import SOURCES, api_origin
-from portal_crawler.writer.protocol import Requisites
 
 CALLBACKS = (
     "parse_article",
@@ -48,7 +45,6 @@ WALL_NAMES = {
     "cloudflare": "a Cloudflare challenge",
 }
 PRIORITY = {"requisite": 30, "article": 20, "listing": 0}
-ANSWER_PATIENCE = 120.0  # seconds without an answer from the writer before the run stops waiting for it
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -121,6 +117,18 @@ class PortalBase(scrapy.Spider):
         """An HTML listing page's callback: the walk's own (PortalSpider defines it)."""
         raise NotImplementedError
 
+    def parse_article(self, response: Response) -> Iterator[scrapy.Request | Article]:
+        """An article page's callback (spiders/requisites.py defines it, and `parse_requisite`)."""
+        raise NotImplementedError
+
+    def parse_requisite(self, response: Response) -> None:
+        raise NotImplementedError
+
+    @property
+    def writer_reads_articles(self) -> bool:
+        """The archive's writer alone reads HTML article pages (no feed wants them read here too)."""
+        return self.archive is not None and not self.feed_items
+
     def archive_failed(self, message: str) -> None:
         """The writer process died: stop now, since nothing fetched from here on could be kept."""
         self.logger.error("%s: stopping the crawl", message)
@@ -147,6 +155,7 @@ class PortalBase(scrapy.Spider):
         meta = {**(meta or {}), "info": info}
         if info.kind == "article":
             meta["handle_httpstatus_list"] = [304, 404, 410]
+            meta[READ_BY_WRITER] = self.writer_reads_articles  # a 200 page stays undecoded here
         return scrapy.Request(
             info.url, callback=callback, errback=self.failed_request, priority=PRIORITY.get(info.kind, 0), meta=meta
         )
@@ -179,6 +188,8 @@ class PortalBase(scrapy.Spider):
         """
         if self.blocked is not None:
             return True
+        if response.status == 200 and response.meta.get(READ_BY_WRITER):
+            return False  # the writer checks it, and its answer is counted (PageRequisites.requisites_answered)
         line = self.blocks.see(response)
         kind = self.rules.classify(response.url).kind
         if self.blocks.walled and kind in ("listing", "api_listing") and self.walk_wall is None:
@@ -189,89 +200,14 @@ class PortalBase(scrapy.Spider):
                 wall = WALL_NAMES.get(self.blocks.kinds[-1], "a wall")
                 self.record_failure(response.url, f"blocked ({wall})")  # articles are the writer's to count
             return self.blocks.walled
+        self.stop_blocked(line)
+        return True
+
+    def stop_blocked(self, line: str) -> None:
+        """The portal refuses the crawler (`line` says how): stop the run, politely, once."""
         self.blocked = line
         self.logger.error("%s: stopping the run", line)
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="blocked"))
-        return True
-
-    def parse_article(self, response: Response) -> Iterator[scrapy.Request | Article]:
-        """The writer process catalogues the page from its capture; here only its requisites are queued.
-
-        A 304 or 404/410 is the writer's to judge too (unchanged, or gone). With
-        a feed configured, the article is also yielded, as the writer reads it.
-
-        @portal_url /news-events/communal-police-force-be-peoples-firm-support-t9402.html
-        @article_fields title published author paragraphs captions images
-        @returns items 0 0
-        @returns requests 4
-        """
-        if not self.refused(response) and response.status == 200 and isinstance(response, TextResponse):
-            if self.archive is None:  # with an archive, its writer parses the page and answers its requisites
-                yield from self._requisites(response)
-            if self.feed_items and (item := standalone.page_item(response, self.profile)) is not None:
-                yield item
-
-    def requisites_answered(self, answer: Requisites) -> None:
-        """The writer found what an article page embeds: request what this run has not fetched yet."""
-        if self.blocked is None:  # the writer's URLs are canonical already: what this run asked for is skipped unread
-            fresh = (self.rules.classify(url) for url in answer.found if url not in self._requisites_seen)
-            for request in self._requisite_requests(fresh):
-                self.crawler.engine.crawl(request)
-        if self.archive is not None and not self.archive.unanswered:
-            self._wake_engine()
-
-    def wait_for_answers(self) -> None:
-        """spider_idle: the run is not over while the writer still owes requisites of pages it parses.
-
-        A writer that stops answering for `ANSWER_PATIENCE` s is not waited for: the run ends with
-        an error (it never hangs a nightly job), and the next run fetches what is missing.
-        """
-        if self.archive is None or not self.archive.unanswered or self.blocked is not None:
-            return
-        if self.archive.owes_answers(ANSWER_PATIENCE):
-            raise DontCloseSpider
-        owed = self.archive.unanswered
-        self.logger.error("the archive writer did not say what %d article pages embed: their images are missing", owed)
-        self.record_failure(self.start_urls[0], f"the writer owed the requisites of {owed} article pages")
-        self.archive.unanswered = 0  # said once; answers that still come are taken as usual
-
-    def _wake_engine(self) -> None:
-        """Have the engine look again at once (it would on its 5 s heartbeat) whether the run is over.
-
-        Scrapy has no public call for it; `nextcall` is what `engine.crawl` schedules.
-        """
-        slot = getattr(self.crawler.engine, "_slot", None)
-        if slot is not None:
-            slot.nextcall.schedule()
-
-    def _requisites(self, response: TextResponse) -> Iterator[scrapy.Request]:
-        """The page's images, stylesheets and scripts not yet requested in this run nor captured before."""
-        yield from self._requisite_requests(requisite_urls(response, self.rules))
-
-    def _requisite_requests(self, infos: Iterable[UrlInfo]) -> Iterator[scrapy.Request]:
-        fresh = list(
-            {
-                info.url: info
-                for info in infos
-                if info.kind == "requisite" and self.rules.allowed(info.url) and info.url not in self._requisites_seen
-            }.values()
-        )
-        self._requisites_seen.update(info.url for info in fresh)
-        captured = self.archive.catalogue.captured([i.url for i in fresh]) if self.archive and fresh else set()
-        for info in fresh:
-            if info.url not in captured:
-                request = self._request(info)
-                if request is not None:
-                    yield request
-
-    def parse_requisite(self, response: Response) -> None:
-        """Requisites are archived by the capture extension; only a challenge in their place matters.
-
-        @portal_url /css/style.css
-        @returns items 0 0
-        @returns requests 0 0
-        """
-        self.refused(response)
 
     def _known(self, ids: list[str]) -> set[str]:
         if self.full or self.archive is None:

@@ -75,6 +75,7 @@ class Requisites:
 
     url: str
     found: tuple[str, ...]
+    wall: str | None = None  # the page is a wall of this kind (`extraction.walls`), for the crawl's streak
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def _marshalled(message: Message) -> bytes | None:
         if isinstance(message, Capture) and message.exchange.fetched_at.tzinfo is UTC:
             return CAPTURE + marshal.dumps(_capture_fields(message))
         if isinstance(message, Requisites):
-            return ANSWER + marshal.dumps((message.url, message.found))
+            return ANSWER + marshal.dumps((message.url, message.found, message.wall))
     except ValueError:  # a value marshal does not carry (a str subclass, say): pickled, as it comes
         pass
     return None
@@ -120,8 +121,8 @@ def unframe(data: memoryview | bytes) -> Message:
     if kind == CAPTURE:
         return _capture(marshal.loads(rest))
     if kind == ANSWER:
-        url, found = marshal.loads(rest)
-        return Requisites(url, found)
+        url, found, wall = marshal.loads(rest)
+        return Requisites(url, found, wall)
     message: Message = pickle.loads(rest)
     return message
 
