@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import datetime
 
 from lxml import etree
+
+from portal_crawler.extraction.dates import printed_date
 
 _BYLINE_PREFIX = re.compile(r"^\s*by\s*[:\-]?\s+", re.IGNORECASE)
 _SPECIAL = ("br", "lb", "script", "style")  # tags whose own text is not the element's text (a space, or nothing)
@@ -56,12 +57,9 @@ def date(values: Iterable[str], formats: Iterable[str]) -> str | None:
     """The first value that parses with one of the formats, as an ISO date."""
     formats = tuple(formats)
     for value in values:
-        folded = fold(value)
-        for fmt in formats:
-            try:
-                return datetime.strptime(folded, fmt).date().isoformat()
-            except ValueError:
-                continue
+        found = printed_date(fold(value), formats)
+        if found:
+            return found
     return None
 
 

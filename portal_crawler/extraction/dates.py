@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 ID_TIME = re.compile(r"\d{10}")
@@ -71,13 +72,26 @@ def iso_date(value: str | None, zone: str, formats: Iterable[str] = ()) -> str |
         stamp = None
     if stamp is not None:
         return (stamp.astimezone(ZoneInfo(zone)) if stamp.tzinfo else stamp).date().isoformat()
+    found = printed_date(text, tuple(formats))
+    if found:
+        return found
+    match = ISO_DAY.match(text)
+    return _valid(match.group(0)) if match else None
+
+
+@lru_cache(maxsize=4096)
+def printed_date(text: str, formats: tuple[str, ...]) -> str | None:
+    """The ISO date of `text` by the first of `formats` that parses it, or None.
+
+    Cached: a portal prints the same few hundred dates on thousands of pages, and
+    `strptime` costs about 10 µs a try.
+    """
     for fmt in formats:
         try:
             return datetime.strptime(text, fmt).date().isoformat()
         except ValueError:
             continue
-    match = ISO_DAY.match(text)
-    return _valid(match.group(0)) if match else None
+    return None
 
 
 def _valid(text: str) -> str | None:
