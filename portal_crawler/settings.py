@@ -75,6 +75,9 @@ PORTAL_PROFILE = "mps"
 PORTAL_WARC_MAX_SIZE = 1_000_000_000
 PORTAL_COMMIT_EVERY = 200  # catalogue rows per transaction (WARC synced before each commit)
 PORTAL_COMMIT_SECONDS = 2.0
+# Where the archive is written: "process" (a writer process beside the crawl, on the second core),
+# "inline" (in the crawl process), "auto" (inline when the crawl may use one CPU only: writer/inline.py).
+PORTAL_WRITER = "auto"
 PORTAL_MAX_LISTING_PAGES = 10_000  # a walk never reads more listing pages than this (logged when it stops)
 
 # `scrapy check portal`: @portal_url, @listing_template, @article_fields (spiders/contracts.py)

@@ -162,10 +162,13 @@ def small_disk(path: Path, size: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
-def test_a_full_disk_ends_the_run_with_one_line_and_nothing_is_lost(tmp_path: Path, replica_factory) -> None:
+@pytest.mark.parametrize("writer", ["process", "inline"])
+def test_a_full_disk_ends_the_run_with_one_line_and_nothing_is_lost(
+    tmp_path: Path, replica_factory, writer: str
+) -> None:
     replica = replica_factory(articles=300, layout="legacy")
     with small_disk(tmp_path / "disk", "3m") as archive:
-        result = crawl(archive, replica.listing_url)
+        result = crawl(archive, replica.listing_url, extra=("--full", "--set", f"PORTAL_WRITER={writer}"))
         assert result.returncode == 1
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and "disk full while writing" in lines[0], result.stderr

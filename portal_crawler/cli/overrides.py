@@ -19,8 +19,11 @@ from typing import Any
 
 import click
 
+from portal_crawler.writer.protocol import WRITER_CHOICES
+
 BOOLS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 MAX_INT = (1 << 63) - 1  # what Twisted, SQLite and the OS take as a number
+CHOICES = {"PORTAL_WRITER": WRITER_CHOICES}  # settings that take one of a few words
 
 
 @cache
@@ -102,6 +105,8 @@ def parse_override(text: str) -> tuple[str, Any]:
     name, sep, value = text.partition("=")
     if not sep or not name or not name.replace("_", "").isalnum() or not name.isupper():
         raise click.BadParameter(f"{text!r}: give NAME=VALUE with an upper-case Scrapy setting name")
+    if name in CHOICES and value not in CHOICES[name]:
+        raise click.BadParameter(f"{name}={value!r}: {name} takes one of {', '.join(CHOICES[name])}")
     known = converter(defaults().get(name))
     if known is None:
         return name, value

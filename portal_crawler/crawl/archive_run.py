@@ -22,35 +22,39 @@ from scrapy.settings import BaseSettings
 
 from portal_crawler import __version__
 from portal_crawler.catalogue import Catalogue
+from portal_crawler.core.errors import UsageProblem
 from portal_crawler.core.lock import ArchiveLock
 from portal_crawler.core.paths import ArchivePaths
 from portal_crawler.core.times import utc_now
 from portal_crawler.crawl.capture import exchange_from_scrapy
 from portal_crawler.extraction.urls import UrlInfo
+from portal_crawler.writer.inline import InlineWriter
 from portal_crawler.writer.pipes import FramePipe, FrameReader
-from portal_crawler.writer.protocol import Capture, Close, Message, Requisites, WriterConfig, frame
+from portal_crawler.writer.protocol import WRITER_CHOICES, Capture, Close, Message, Requisites, WriterConfig, frame
 
 
 class ArchiveRun:
     """Reads the catalogue for the spider; hands every response to the writer process."""
 
-    def __init__(self, config: WriterConfig, *, lock_fd: int | None = None) -> None:
+    def __init__(self, config: WriterConfig, *, lock_fd: int | None = None, inline: bool = False) -> None:
         paths = ArchivePaths(config.archive_dir)
         self.lock = None if lock_fd is not None else ArchiveLock(paths.root).acquire()
         self.catalogue = Catalogue(paths.catalogue)
         self.run_id = self.catalogue.start_run(config.mode, config.profile, __version__, os.getpid())
         self.config = WriterConfig(**{**vars(config), "run_id": self.run_id})
-        fd = lock_fd if lock_fd is not None else self.lock.fd  # type: ignore[union-attr]
-        answers, answers_to = os.pipe()  # the writer's Requisites answers come back on this one
-        self.config = WriterConfig(**{**vars(self.config), "answers_to": answers_to})
-        self.process = _start_writer(fd, config.log_file, answers_to)
         self.failure: str | None = None
         self.on_failure: Callable[[str], None] | None = None  # the spider stops the crawl: nothing more can be kept
         self.on_requisites: Callable[[Requisites], None] | None = None  # the spider requests what a page embeds
         self.unanswered = 0  # article pages whose Requisites the writer has not sent yet
         self.last_answer = time.monotonic()  # when the writer last answered (or was last asked)
-        self._pipe = FramePipe(_stdin(self.process).fileno())
-        self._answers = AnswerReader(answers, self._answered)
+        self.inline = InlineWriter(self.config, self._answered) if inline else None  # one CPU: no writer process
+        if self.inline is None:
+            fd = lock_fd if lock_fd is not None else self.lock.fd  # type: ignore[union-attr]
+            answers, answers_to = os.pipe()  # the writer's Requisites answers come back on this one
+            self.config = WriterConfig(**{**vars(self.config), "answers_to": answers_to})
+            self.process = _start_writer(fd, config.log_file, answers_to)
+            self._pipe = FramePipe(_stdin(self.process).fileno())
+            self._answers = AnswerReader(answers, self._answered)
         self._send(self.config)
 
     @classmethod
@@ -69,15 +73,21 @@ class ArchiveRun:
             scope=scope,
         )
         lock_fd = settings.get("PORTAL_LOCK_FD")
-        return cls(config, lock_fd=int(lock_fd) if lock_fd is not None else None)
+        inline = writes_inline(settings.get("PORTAL_WRITER"))
+        return cls(config, lock_fd=int(lock_fd) if lock_fd is not None else None, inline=inline)
 
     def _send(self, message: Message) -> None:
         """Hand one message over; if the writer has died, say so once (`on_failure`) and drop the rest."""
-        if self.failure is not None or self._pipe.send(frame(message)):
+        if self.failure is not None or self._deliver(message):
             return
         self.failure = self.writer_failure()
         if self.on_failure is not None:
             self.on_failure(self.failure)
+
+    def _deliver(self, message: Message) -> bool:
+        if self.inline is not None:
+            return isinstance(message, WriterConfig) or self.inline.send(message)  # the session has its config
+        return self._pipe.send(frame(message))
 
     def capture(self, request: Request, response: Response, info: UrlInfo | None) -> None:
         """One downloaded response, as the server sent it, with what the spider knew of its URL."""
@@ -92,12 +102,16 @@ class ArchiveRun:
 
     def watch_answers(self) -> None:
         """Start reading the writer's answers (spider_opened: the reactor runs by then)."""
-        self._answers.watch()
+        if self.inline is not None:
+            self.inline.start()
+        else:
+            self._answers.watch()
 
     def owes_answers(self, patience: float) -> bool:
         """Whether the writer still owes answers and is worth waiting for (alive, answered within `patience` s)."""
         waited = time.monotonic() - self.last_answer
-        return self.unanswered > 0 and self.process.poll() is None and waited < patience
+        alive = self.inline.failure is None if self.inline is not None else self.process.poll() is None
+        return self.unanswered > 0 and alive and waited < patience
 
     def _answered(self, message: Requisites) -> None:
         self.unanswered = max(0, self.unanswered - 1)  # 0 once the spider gave up waiting
@@ -107,6 +121,8 @@ class ArchiveRun:
 
     def writer_failure(self) -> str:
         """Why the writer stopped: the one line it printed, or its exit code."""
+        if self.inline is not None:
+            return self.inline.failure or "the archive writer stopped"
         code = self.process.wait()
         said = b""
         if self.process.stdout is not None:
@@ -124,12 +140,8 @@ class ArchiveRun:
         error: str | None = None,
     ) -> int:
         """Hand over the run's figures, wait until everything is written; the writer's exit code."""
-        self._pipe.send(frame(Close(status, stats, walk_complete, signals or {}, error)))
-        self._pipe.close()
-        self._answers.stop()
-        with suppress(OSError):  # nothing is buffered there; a writer that died makes no difference
-            _stdin(self.process).close()
-        code = self.process.wait()
+        closing = Close(status, stats, walk_complete, signals or {}, error)
+        code = self.inline.finish(closing) if self.inline is not None else self._finish_process(closing)
         if code != 0:
             self.failure = self.failure or self.writer_failure()
             self.catalogue.finish_run(
@@ -143,6 +155,25 @@ class ArchiveRun:
         if self.lock:
             self.lock.release()
         return code
+
+    def _finish_process(self, closing: Close) -> int:
+        self._pipe.send(frame(closing))
+        self._pipe.close()
+        self._answers.stop()
+        with suppress(OSError):  # nothing is buffered there; a writer that died makes no difference
+            _stdin(self.process).close()
+        return self.process.wait()
+
+
+def writes_inline(choice: str | None) -> bool:
+    """PORTAL_WRITER: "process" (a writer process), "inline" (in the crawl process), or "auto": inline
+    when this process may run on one CPU only (a one-core machine, or pinned), where two processes
+    would only take turns on it (writer/inline.py)."""
+    if choice not in WRITER_CHOICES:
+        raise UsageProblem(f"PORTAL_WRITER must be one of {', '.join(WRITER_CHOICES)}, not {choice!r}")
+    if choice == "auto":
+        return len(os.sched_getaffinity(0)) == 1 if hasattr(os, "sched_getaffinity") else os.cpu_count() == 1
+    return choice == "inline"
 
 
 def _start_writer(lock_fd: int, log_file: str | None, answers_to: int) -> subprocess.Popen[bytes]:

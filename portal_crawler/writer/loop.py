@@ -24,6 +24,7 @@ EXIT_DONE, EXIT_NO_CONFIG, EXIT_CRAWL_GONE, EXIT_FAILED = 0, 2, 3, 4
 # How long the writer lets frames gather in the pipe once some arrive: one wake-up then takes
 # a dozen responses (a crawl makes about 600 a second), and nothing waits longer than this.
 GATHER_SECONDS = 0.05
+STOPS = "%s: the writer stops; records on disk are kept (run 'portal-crawler verify --repair')"
 
 
 def serve(reader: FrameReader) -> int:
@@ -41,7 +42,7 @@ def serve(reader: FrameReader) -> int:
         session = ArchiveSession(config)
         return _loop(reader, session, config)
     except OSError as error:
-        return _fail(session, _cause(error, session.writer.current_filename if session else None))
+        return _fail(session, cause_of(error, session.writer.current_filename if session else None))
     except PortalError as error:  # the catalogue refused (another SQLite writer holds it, or it is unusable)
         return _fail(session, str(error))
 
@@ -63,7 +64,7 @@ def _loop(reader: FrameReader, session: ArchiveSession, config: WriterConfig) ->
             session.capture(message)
 
 
-def _cause(error: OSError, warc_file: str | None) -> str:
+def cause_of(error: OSError, warc_file: str | None) -> str:
     name = error.filename or (f"warc/{warc_file}" if warc_file else None)
     where = f" {name}" if name else ""
     if error.errno == errno.ENOSPC:
@@ -73,7 +74,7 @@ def _cause(error: OSError, warc_file: str | None) -> str:
 
 def _fail(session: ArchiveSession | None, cause: str) -> int:
     """One line for the crawl to print; the run row closed as failed when the catalogue still takes it."""
-    logger.error("%s: the writer stops; records on disk are kept (run 'portal-crawler verify --repair')", cause)
+    logger.error(STOPS, cause)
     print(cause, flush=True)  # the crawl reads this line from our stdout
     if session is not None:
         session.abandon(cause)

@@ -92,6 +92,9 @@ class Close:
 Message = WriterConfig | Capture | Close | Requisites
 
 
+# PORTAL_WRITER: where the archive is written (crawl/archive_run.writes_inline): a writer process, the
+# crawl process itself (writer/inline.py), or the one that suits the CPUs the crawl may use.
+WRITER_CHOICES = ("auto", "process", "inline")
 CAPTURE, ANSWER, PICKLE = b"C", b"R", b"P"  # the frame's first byte: how the rest is encoded
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)

@@ -17,6 +17,7 @@ import logging
 import socket
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import suppress
 
 from portal_crawler.catalogue import Catalogue
@@ -49,6 +50,7 @@ class ArchiveSession:
         self.quality = RunQuality()
         self._pending, self._last_commit = 0, time.monotonic()
         self.answers = FramePipe(config.answers_to) if config.answers_to is not None else None
+        self.answer: Callable[[Requisites], None] | None = None  # in the crawl process (writer/inline.py): no pipe
 
     def _warcinfo(self) -> dict[str, str]:
         info = {
@@ -71,8 +73,11 @@ class ArchiveSession:
         answer = Requisites(exchange.url, ())  # what the page embeds (or the wall it is), when the crawl asks
         if info is not None and info.kind in ARTICLE_KINDS and exchange.status in ARTICLE_STATUSES:
             answer = self._catalogue_article(message, capture_id)
-        if message.wants_requisites and self.answers is not None:  # an answer for every such page, even empty
-            self.answers.send(frame(answer))
+        if message.wants_requisites:  # an answer for every such page, even empty
+            if self.answer is not None:
+                self.answer(answer)
+            elif self.answers is not None:
+                self.answers.send(frame(answer))
         self._written()
 
     def _catalogue_article(self, message: Capture, capture_id: int) -> Requisites:
@@ -134,8 +139,14 @@ class ArchiveSession:
 
     def _written(self) -> None:
         self._pending += 1
-        overdue = time.monotonic() - self._last_commit > self.config.commit_seconds
-        if self._pending >= self.config.commit_every or overdue:
+        if self._pending >= self.config.commit_every:
+            self.flush()
+        else:
+            self.commit_due()
+
+    def commit_due(self) -> None:
+        """Commit what is pending once `commit_seconds` have passed since the last commit."""
+        if self._pending and time.monotonic() - self._last_commit > self.config.commit_seconds:
             self.flush()
 
     def flush(self) -> None:
