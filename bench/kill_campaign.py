@@ -77,6 +77,7 @@ class Campaign:
 def crawl(archive: Path, url: str, full: bool, output: int = subprocess.PIPE) -> subprocess.Popen[str]:
     """A crawl in a session of its own (so its group can be killed as one); its log is in the archive's logs/."""
     args = ["crawl", "--archive", str(archive), "--start-url", url, "--fast", *(["--full"] if full else [])]
+    args += ["--set", "PORTAL_WRITER=process"]  # the campaign kills the writer process too, even on one CPU
     command = [sys.executable, "-m", "portal_crawler", *args]
     return subprocess.Popen(command, text=True, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
 

@@ -120,6 +120,8 @@ def test_a_dead_writer_stops_the_crawl_with_one_line_and_the_next_run_completes(
             str(archive),
             "--start-url",
             replica.listing_url,
+            "--set",
+            "PORTAL_WRITER=process",  # the writer process is what this test kills, even on one CPU
         ],
         env={**os.environ, "PORTAL_FAST": "1"},
         stdout=subprocess.PIPE,
