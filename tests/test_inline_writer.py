@@ -55,3 +55,27 @@ def test_an_archive_written_inline_is_the_one_the_writer_process_writes(tmp_path
     )
     log = next((tmp_path / "inline" / "logs").glob("*.log")).read_text()
     assert "the archive is written in the crawl process (one CPU)" in log
+
+
+def test_an_unexpected_error_stops_the_writing_and_says_so() -> None:
+    """Scrapy logs an exception in a signal handler and goes on: inline, it must stop the run instead."""
+    from portal_crawler.writer.inline import InlineWriter
+    from portal_crawler.writer.protocol import Capture
+
+    abandoned: list[str] = []
+
+    class Broken:
+        def capture(self, message: object) -> None:
+            raise KeyError("no such field")
+
+        def abandon(self, cause: str) -> None:
+            abandoned.append(cause)
+
+        writer = type("W", (), {"current_filename": "x.warc.gz"})()
+
+    inline = InlineWriter.__new__(InlineWriter)
+    inline.session, inline.failure, inline._timer = Broken(), None, None  # type: ignore[assignment]
+    assert inline.send(Capture.__new__(Capture)) is False
+    assert inline.failure == "the archive writer failed (KeyError: 'no such field')"
+    assert abandoned == [inline.failure]
+    assert inline.send(Capture.__new__(Capture)) is False  # nothing more is written

@@ -69,6 +69,9 @@ class InlineWriter:
                 self.session.close(message)
         except (OSError, PortalError) as error:
             self._fail(error)
+        except Exception as error:  # a bug: in a signal handler Scrapy would log it and go on, losing captures
+            logger.exception("the archive writer failed")
+            self._fail(error)
         return self.failure is None
 
     def finish(self, close: Close) -> int:
@@ -86,13 +89,20 @@ class InlineWriter:
         if self.session is not None and self.failure is None:
             try:
                 self.session.commit_due()
-            except (OSError, PortalError) as error:
+            except Exception as error:  # what send() would meet at the next capture: stop now and say why
+                if not isinstance(error, OSError | PortalError):
+                    logger.exception("the archive writer failed")
                 self._fail(error)
 
-    def _fail(self, error: OSError | PortalError) -> None:
+    def _fail(self, error: Exception) -> None:
         session = self.session
         warc_file = session.writer.current_filename if session is not None else None
-        self.failure = cause_of(error, warc_file) if isinstance(error, OSError) else str(error)
+        if isinstance(error, OSError):
+            self.failure = cause_of(error, warc_file)
+        elif isinstance(error, PortalError):
+            self.failure = str(error)
+        else:  # what the writer process's death would say, with the error's name (the log has its traceback)
+            self.failure = f"the archive writer failed ({type(error).__name__}: {error})"
         logger.error(STOPS, self.failure)
         self._stop_timer()
         if session is not None:
