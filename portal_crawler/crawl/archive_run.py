@@ -34,7 +34,7 @@ from portal_crawler.writer.protocol import WRITER_CHOICES, Capture, Close, Messa
 
 
 class ArchiveRun:
-    """Reads the catalogue for the spider; hands every response to the writer process."""
+    """Reads the catalogue for the spider; hands every response to the writer (a process, or inline)."""
 
     def __init__(self, config: WriterConfig, *, lock_fd: int | None = None, inline: bool = False) -> None:
         paths = ArchivePaths(config.archive_dir)
@@ -55,7 +55,7 @@ class ArchiveRun:
             self.process = _start_writer(fd, config.log_file, answers_to)
             self._pipe = FramePipe(_stdin(self.process).fileno())
             self._answers = AnswerReader(answers, self._answered)
-        self._send(self.config)
+            self._send(self.config)  # inline, the session was made with it
 
     @classmethod
     def open(cls, settings: BaseSettings, profile: str, mode: str, scope: tuple[str, ...]) -> ArchiveRun:
@@ -85,9 +85,7 @@ class ArchiveRun:
             self.on_failure(self.failure)
 
     def _deliver(self, message: Message) -> bool:
-        if self.inline is not None:
-            return isinstance(message, WriterConfig) or self.inline.send(message)  # the session has its config
-        return self._pipe.send(frame(message))
+        return self.inline.send(message) if self.inline is not None else self._pipe.send(frame(message))
 
     def capture(self, request: Request, response: Response, info: UrlInfo | None) -> None:
         """One downloaded response, as the server sent it, with what the spider knew of its URL."""

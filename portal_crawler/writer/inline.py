@@ -58,27 +58,28 @@ class InlineWriter:
             self._timer.start(self.commit_seconds, now=False)
 
     def send(self, message: Message) -> bool:
-        """Write one capture (or close the run); False once the session has failed."""
+        """Write one capture; False once the session has failed."""
+        if isinstance(message, Capture):
+            self._guarded(lambda session: session.capture(message))
+        return self.failure is None
+
+    def finish(self, close: Close) -> int:
+        """The run's end: its figures written, the exit code the writer process would give."""
+        self._stop_timer()
+        self._guarded(lambda session: session.close(close))
+        return EXIT_DONE if self.failure is None else EXIT_FAILED
+
+    def _guarded(self, call: Callable[[ArchiveSession], None]) -> None:
+        """`call` on the session unless it has failed; a failure stops the writing and says why."""
         if self.failure is not None or self.session is None:
-            return False
+            return
         try:
-            if isinstance(message, Capture):
-                self.session.capture(message)
-            elif isinstance(message, Close):
-                self._stop_timer()
-                self.session.close(message)
+            call(self.session)
         except (OSError, PortalError) as error:
             self._fail(error)
         except Exception as error:  # a bug: in a signal handler Scrapy would log it and go on, losing captures
             logger.exception("the archive writer failed")
             self._fail(error)
-        return self.failure is None
-
-    def finish(self, close: Close) -> int:
-        """The run's end: its figures written, the exit code the writer process would give."""
-        self.send(close)
-        self._stop_timer()
-        return EXIT_DONE if self.failure is None else EXIT_FAILED
 
     def _answer(self, answer: Requisites) -> None:
         from twisted.internet import reactor
@@ -86,13 +87,7 @@ class InlineWriter:
         cast(Any, reactor).callLater(0, self.answered, answer)  # on the reactor's next turn, as the pipe would
 
     def _commit_due(self) -> None:
-        if self.session is not None and self.failure is None:
-            try:
-                self.session.commit_due()
-            except Exception as error:  # what send() would meet at the next capture: stop now and say why
-                if not isinstance(error, OSError | PortalError):
-                    logger.exception("the archive writer failed")
-                self._fail(error)
+        self._guarded(lambda session: session.commit_due())
 
     def _fail(self, error: Exception) -> None:
         session = self.session
