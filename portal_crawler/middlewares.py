@@ -12,7 +12,9 @@ per attempt, at least the server's Retry-After, capped), and
 so no download slot is held while waiting.
 
 `WriterReadsCompressionMiddleware` is Scrapy's HttpCompressionMiddleware, except
-that an article page the archive's writer reads is left as it came (see there).
+that an article page the archive's writer reads is left as it came (see there);
+`WriterReadsMetaRefreshMiddleware` then reads such a page's meta refresh from
+the decoded head of the page, as Scrapy's MetaRefreshMiddleware would.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ from email.utils import parsedate_to_datetime
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response
+from scrapy.http import HtmlResponse, Response
 from scrapy.settings import BaseSettings
+
+from portal_crawler.warc.codings import decode_head
 
 
 def retry_after_seconds(value: bytes | None) -> float | None:
@@ -107,6 +112,36 @@ class WriterReadsCompressionMiddleware(HttpCompressionMiddleware):
         if response.status == 200 and request.meta.get(READ_BY_WRITER):
             return response
         return super().process_response(request, response)
+
+
+class WriterReadsMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Scrapy's meta refresh, also for a page the crawl leaves undecoded (`READ_BY_WRITER`).
+
+    Scrapy's middleware reads the refresh from the page's first 4,096
+    characters. On a page left compressed it would decode the gzip bytes as
+    text instead: it could never find a refresh there, and the garbage cost the
+    crawl 0.19 ms a page (`to_unicode` on binary; py-spy, 10,000 articles). Here
+    such a page is inflated only as far as those characters can reach (4 bytes
+    each at most, in UTF-8), and Scrapy's own code reads the refresh from that.
+    """
+
+    HEAD = 4 * 4096
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        if not (response.status == 200 and request.meta.get(READ_BY_WRITER) and isinstance(response, HtmlResponse)):
+            return super().process_response(request, response)
+        coding = response.headers.get(b"Content-Encoding")
+        head = decode_head(response.body, coding.decode("latin-1") if coding else None, self.HEAD)
+        if b"refresh" not in head.lower() and not head.startswith(WIDE_BOMS):  # no refresh can be in it
+            return response
+        headers = response.headers.copy()
+        headers.pop(b"Content-Encoding", None)
+        stand_in = response.replace(body=head, headers=headers)
+        answer = super().process_response(request, stand_in)
+        return response if answer is stand_in else answer
+
+
+WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16 and UTF-32 text: "refresh" is not in its bytes as ASCII
 
 
 class OutOfScope(IgnoreRequest):

@@ -43,6 +43,8 @@ DOWNLOADER_MIDDLEWARES = {
     "portal_crawler.middlewares.RetryDelayMiddleware": 560,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "portal_crawler.middlewares.WriterReadsCompressionMiddleware": 590,  # Scrapy's, bar pages the writer reads
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "portal_crawler.middlewares.WriterReadsMetaRefreshMiddleware": 580,  # Scrapy's, reading those pages' heads
 }
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024  # larger pages are refused (logged, counted as an error)

@@ -44,6 +44,30 @@ def decode_entity(entity: bytes, content_encoding: str | None, limit: int = DECO
     return body
 
 
+def decode_head(entity: bytes, content_encoding: str | None, size: int) -> bytes:
+    """The first `size` bytes of the decoded entity (all of it when shorter); b"" when it cannot be decoded.
+
+    One gzip or deflate coding is inflated only that far (zlib's max_length);
+    another (br, zstd, chained) is decoded whole, within DECODE_LIMIT, and cut.
+    """
+    codings = [
+        c.strip().lower() for c in (content_encoding or "").split(",") if c.strip().lower() not in ("", "identity")
+    ]
+    if not codings:
+        return entity[:size]
+    if len(codings) == 1 and codings[0] in _WBITS:
+        for wbits in _WBITS[codings[0]]:
+            try:
+                return zlib.decompressobj(wbits).decompress(entity, size)
+            except zlib.error:
+                continue
+        return b""
+    try:
+        return decode_entity(entity, content_encoding)[:size]
+    except ValueError:
+        return b""
+
+
 def _decode(body: bytes, coding: str, limit: int) -> bytes:
     """Undo one content coding; ValueError when it is unknown or the data is broken."""
     if coding in _OPTIONAL_CODECS:
