@@ -37,6 +37,11 @@ from typing import Any
 from bench.profile_crawl import install_timers
 from bench.run import RESULTS, ReplicaProcess
 from portal_crawler.writer.pipes import FrameReader
+
+try:  # the writer process runs with its collector tuned (core/collector.py); trees before it did not
+    from portal_crawler.core.collector import tuned_collector
+except ImportError:  # an older tree, for an A/B
+    from contextlib import nullcontext as tuned_collector  # type: ignore[assignment]
 from portal_crawler.writer.protocol import Capture, Close, WriterConfig, frame
 
 # (label, module, attribute path) of the writer's stages; an indented label is part of the one above it.
@@ -112,15 +117,16 @@ def replay(recording: bytes, archive: Path) -> tuple[float, float, int]:
         config = replace(config, answers_to=answers.fileno())
     session = ArchiveSession(config)
     responses = 0
-    for message in messages:
-        if isinstance(message, Capture):
-            responses += 1
-            session.capture(message)
-        elif isinstance(message, Close):
-            session.close(message)
-            break
-    else:  # the crawl's Close goes past ArchiveRun._send: the recording ends without it
-        session.close(Close("ok", {}, walk_complete=True))
+    with tuned_collector():
+        for message in messages:
+            if isinstance(message, Capture):
+                responses += 1
+                session.capture(message)
+            elif isinstance(message, Close):
+                session.close(message)
+                break
+        else:  # the crawl's Close goes past ArchiveRun._send: the recording ends without it
+            session.close(Close("ok", {}, walk_complete=True))
     answers.close()
     return time.process_time() - started, unpickle, responses
 

@@ -13,6 +13,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from portal_crawler.catalogue import Catalogue
+from portal_crawler.core.collector import tuned_collector
 from portal_crawler.core.errors import EXIT_BLOCKED, EXIT_DRIFT, EXIT_ERRORS, EXIT_OK, Failure
 from portal_crawler.core.lock import ArchiveLock
 from portal_crawler.core.paths import ArchivePaths
@@ -151,7 +152,8 @@ def run_crawl(options: CrawlOptions) -> RunResult:
             max_pages=options.max_pages,
             recheck_days=options.recheck_days,
         )
-        process.start()
+        with tuned_collector():  # Scrapy and the spider are set up: what exists now lives as long as the run
+            process.start()
         seconds = time.monotonic() - started
     spider = crawler.spider
     if not isinstance(spider, PortalSpider) or spider.archive is None:

@@ -24,6 +24,7 @@ from portal_crawler.catalogue.rebuild import (
     scratch_path,
     swap_in,
 )
+from portal_crawler.core.collector import tuned_collector
 from portal_crawler.core.errors import Failure, UsageProblem
 from portal_crawler.extraction.profile import Profile, load_profile
 from portal_crawler.upkeep.page_pool import PagePool
@@ -59,7 +60,8 @@ def reindex(warc_dir: Path, catalogue_path: Path, profile: str = "mps", workers:
     claim_for_swap(catalogue_path)
     scratch = scratch_path(catalogue_path)
     try:
-        report = _build(scratch, files, loaded, catalogue_path, workers)
+        with tuned_collector():  # freezing before the page workers fork also keeps their pages shared
+            report = _build(scratch, files, loaded, catalogue_path, workers)
         if files and report.captures == 0 and report.damage:
             raise NothingReadable(
                 f"no record could be read from the {len(files)} WARC files ({report.damage[0].line()}):"

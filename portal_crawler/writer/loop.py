@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 
+from portal_crawler.core.collector import tuned_collector
 from portal_crawler.core.errors import PortalError
 from portal_crawler.writer.pipes import WAITED, FrameReader
 from portal_crawler.writer.protocol import Capture, Close, WriterConfig
@@ -85,7 +86,9 @@ def main() -> None:
     reader = FrameReader(sys.stdin.fileno(), gather=GATHER_SECONDS)
     profile_to = os.environ.get("PORTAL_PROFILE_WRITER")  # bench.profile_crawl: where this process's time goes
     if not profile_to:
-        sys.exit(serve(reader))
+        with tuned_collector():
+            code = serve(reader)
+        sys.exit(code)
     import cProfile
 
     profiler = cProfile.Profile()
