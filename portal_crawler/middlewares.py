@@ -114,6 +114,9 @@ class WriterReadsCompressionMiddleware(HttpCompressionMiddleware):
         return super().process_response(request, response)
 
 
+WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16 and UTF-32 text: "refresh" is not in its bytes as ASCII
+
+
 class WriterReadsMetaRefreshMiddleware(MetaRefreshMiddleware):
     """Scrapy's meta refresh, also for a page the crawl leaves undecoded (`READ_BY_WRITER`).
 
@@ -139,9 +142,6 @@ class WriterReadsMetaRefreshMiddleware(MetaRefreshMiddleware):
         stand_in = response.replace(body=head, headers=headers)
         answer = super().process_response(request, stand_in)
         return response if answer is stand_in else answer
-
-
-WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16 and UTF-32 text: "refresh" is not in its bytes as ASCII
 
 
 class OutOfScope(IgnoreRequest):

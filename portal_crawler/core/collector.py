@@ -2,14 +2,15 @@
 
 Measured on a 10,000-article crawl pinned to one CPU, writer inline (ad hoc,
 `gc.callbacks` timing every collection; README "Performance"): with CPython's
-defaults the collector took 8.2 to 9.3 s of the crawl's 82 to 90 s of CPU.
-Most of it (4.3 to 4.9 s) was 53 to 56 full collections, each walking every
+defaults the collector took 8.2 to 9.8 s of the crawl's 82 to 92 s of CPU.
+Most of it (4.3 to 5.3 s) was 53 to 59 full collections, each walking every
 object left from start-up: Scrapy, Twisted, lxml and their modules, which
 never become garbage. Freezing them (`gc.freeze`, Python 3.7+) takes them out
 of every later collection; a young generation of 5,000 objects instead of 700
 lets most of a response's short-lived containers die by reference counting
-before a collection ever looks at them. Together: 1.2 s of collection instead
-of 8 to 9 s, for 11 MB more peak memory (128 against 117 MB). Garbage cycles
+before a collection ever looks at them. Together: 1.2 to 1.8 s of collection
+instead of 8 to 10 s, for about 10 MB more peak memory on one CPU (126 to 128
+against 116 to 117 MB; the same at 20,000 articles on two). Garbage cycles
 are still collected, only less often. In reindex, freezing before the page
 workers fork also keeps their copy-on-write pages shared.
 """

@@ -1,4 +1,4 @@
-"""The crawl's side of one run's archive: the lock, the run row, catalogue reads, and the writer process.
+"""The crawl's side of one run's archive: the lock, the run row, catalogue reads, and the writer.
 
 Every write goes, in order, to the writer process (`portal_crawler.writer`)
 as a typed message (`writer.protocol`); the crawl itself only reads the
@@ -47,15 +47,11 @@ class ArchiveRun:
         self.on_requisites: Callable[[Requisites], None] | None = None  # the spider requests what a page embeds
         self.unanswered = 0  # article pages whose Requisites the writer has not sent yet
         self.last_answer = time.monotonic()  # when the writer last answered (or was last asked)
-        self.inline = InlineWriter(self.config, self._answered) if inline else None  # one CPU: no writer process
-        if self.inline is None:
-            fd = lock_fd if lock_fd is not None else self.lock.fd  # type: ignore[union-attr]
-            answers, answers_to = os.pipe()  # the writer's Requisites answers come back on this one
-            self.config = WriterConfig(**{**vars(self.config), "answers_to": answers_to})
-            self.process = _start_writer(fd, config.log_file, answers_to)
-            self._pipe = FramePipe(_stdin(self.process).fileno())
-            self._answers = AnswerReader(answers, self._answered)
-            self._send(self.config)  # inline, the session was made with it
+        fd = lock_fd if lock_fd is not None else self.lock.fd  # type: ignore[union-attr]
+        # one CPU: the session in this process; otherwise the writer process on the second core
+        self.writer = (
+            InlineWriter(self.config, self._answered) if inline else ProcessWriter(self.config, fd, self._answered)
+        )
 
     @classmethod
     def open(cls, settings: BaseSettings, profile: str, mode: str, scope: tuple[str, ...]) -> ArchiveRun:
@@ -78,14 +74,11 @@ class ArchiveRun:
 
     def _send(self, message: Message) -> None:
         """Hand one message over; if the writer has died, say so once (`on_failure`) and drop the rest."""
-        if self.failure is not None or self._deliver(message):
+        if self.failure is not None or self.writer.send(message):
             return
         self.failure = self.writer_failure()
         if self.on_failure is not None:
             self.on_failure(self.failure)
-
-    def _deliver(self, message: Message) -> bool:
-        return self.inline.send(message) if self.inline is not None else self._pipe.send(frame(message))
 
     def capture(self, request: Request, response: Response, info: UrlInfo | None) -> None:
         """One downloaded response, as the server sent it, with what the spider knew of its URL."""
@@ -100,16 +93,12 @@ class ArchiveRun:
 
     def watch_answers(self) -> None:
         """Start reading the writer's answers (spider_opened: the reactor runs by then)."""
-        if self.inline is not None:
-            self.inline.start()
-        else:
-            self._answers.watch()
+        self.writer.start()
 
     def owes_answers(self, patience: float) -> bool:
         """Whether the writer still owes answers and is worth waiting for (alive, answered within `patience` s)."""
         waited = time.monotonic() - self.last_answer
-        alive = self.inline.failure is None if self.inline is not None else self.process.poll() is None
-        return self.unanswered > 0 and alive and waited < patience
+        return self.unanswered > 0 and self.writer.alive() and waited < patience
 
     def _answered(self, message: Requisites) -> None:
         self.unanswered = max(0, self.unanswered - 1)  # 0 once the spider gave up waiting
@@ -118,16 +107,8 @@ class ArchiveRun:
             self.on_requisites(message)
 
     def writer_failure(self) -> str:
-        """Why the writer stopped: the one line it printed, or its exit code."""
-        if self.inline is not None:
-            return self.inline.failure or "the archive writer stopped"
-        code = self.process.wait()
-        said = b""
-        if self.process.stdout is not None:
-            with suppress(OSError):
-                said = self.process.stdout.read().strip()
-        reason = said.decode("utf-8", "replace").splitlines()[-1] if said else ""
-        return reason or f"the archive writer stopped (exit {code})"
+        """Why the writer stopped: the one line it gave, or its exit code."""
+        return self.writer.failure_line()
 
     def close(
         self,
@@ -139,7 +120,7 @@ class ArchiveRun:
     ) -> int:
         """Hand over the run's figures, wait until everything is written; the writer's exit code."""
         closing = Close(status, stats, walk_complete, signals or {}, error)
-        code = self.inline.finish(closing) if self.inline is not None else self._finish_process(closing)
+        code = self.writer.finish(closing)
         if code != 0:
             self.failure = self.failure or self.writer_failure()
             self.catalogue.finish_run(
@@ -154,7 +135,40 @@ class ArchiveRun:
             self.lock.release()
         return code
 
-    def _finish_process(self, closing: Close) -> int:
+
+class ProcessWriter:
+    """The writer process (`python -m portal_crawler.writer`): messages as frames on its stdin, its
+    `Requisites` answers on a pipe of their own. The same calls as `writer.inline.InlineWriter`."""
+
+    def __init__(self, config: WriterConfig, lock_fd: int, answered: Callable[[Requisites], None]) -> None:
+        answers, answers_to = os.pipe()  # the writer's Requisites answers come back on this one
+        self.process = _start_writer(lock_fd, config.log_file, answers_to)
+        self._pipe = FramePipe(_stdin(self.process).fileno())
+        self._answers = AnswerReader(answers, answered)
+        self.send(WriterConfig(**{**vars(config), "answers_to": answers_to}))  # its first message
+
+    def send(self, message: Message) -> bool:
+        """Into the pipe without blocking; False once the writer has died."""
+        return self._pipe.send(frame(message))
+
+    def start(self) -> None:
+        self._answers.watch()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def failure_line(self) -> str:
+        """The one line the writer printed, or its exit code."""
+        code = self.process.wait()
+        said = b""
+        if self.process.stdout is not None:
+            with suppress(OSError):
+                said = self.process.stdout.read().strip()
+        reason = said.decode("utf-8", "replace").splitlines()[-1] if said else ""
+        return reason or f"the archive writer stopped (exit {code})"
+
+    def finish(self, closing: Close) -> int:
+        """The run's figures handed over; the writer's exit code once it has written everything."""
         self._pipe.send(frame(closing))
         self._pipe.close()
         self._answers.stop()

@@ -36,8 +36,7 @@ def decode_entity(entity: bytes, content_encoding: str | None, limit: int = DECO
     Raises ValueError when corrupt or unknown, EntityTooLarge past `limit` bytes.
     """
     body = entity
-    codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
-    for coding in reversed([c for c in codings if c and c != "identity"]):
+    for coding in reversed(_codings(content_encoding)):
         body = _decode(body, coding, limit)
     if len(body) > limit:
         raise EntityTooLarge(limit)
@@ -50,9 +49,7 @@ def decode_head(entity: bytes, content_encoding: str | None, size: int) -> bytes
     One gzip or deflate coding is inflated only that far (zlib's max_length);
     another (br, zstd, chained) is decoded whole, within DECODE_LIMIT, and cut.
     """
-    codings = [
-        c.strip().lower() for c in (content_encoding or "").split(",") if c.strip().lower() not in ("", "identity")
-    ]
+    codings = _codings(content_encoding)
     if not codings:
         return entity[:size]
     if len(codings) == 1 and codings[0] in _WBITS:
@@ -66,6 +63,12 @@ def decode_head(entity: bytes, content_encoding: str | None, size: int) -> bytes
         return decode_entity(entity, content_encoding)[:size]
     except ValueError:
         return b""
+
+
+def _codings(content_encoding: str | None) -> list[str]:
+    """The codings a Content-Encoding lists, in the order applied, identity left out."""
+    codings = (c.strip().lower() for c in (content_encoding or "").split(","))
+    return [c for c in codings if c and c != "identity"]
 
 
 def _decode(body: bytes, coding: str, limit: int) -> bytes:

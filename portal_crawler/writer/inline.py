@@ -33,7 +33,7 @@ logger = logging.getLogger("portal_crawler.writer")
 
 
 class InlineWriter:
-    """`ArchiveSession` called directly: `send` as the pipe's, `finish` as the writer process's exit."""
+    """`ArchiveSession` called directly, with the calls of `crawl.archive_run.ProcessWriter` (send, start, finish)."""
 
     def __init__(self, config: WriterConfig, answered: Callable[[Requisites], None]) -> None:
         self.answered = answered
@@ -62,6 +62,12 @@ class InlineWriter:
         if isinstance(message, Capture):
             self._guarded(lambda session: session.capture(message))
         return self.failure is None
+
+    def alive(self) -> bool:
+        return self.failure is None
+
+    def failure_line(self) -> str:
+        return self.failure or "the archive writer stopped"
 
     def finish(self, close: Close) -> int:
         """The run's end: its figures written, the exit code the writer process would give."""
