@@ -239,24 +239,6 @@ def test_a_query_costs_the_same_statements_whatever_its_size(catalogue) -> None:
     assert not any("snippet(" in sql for sql in small + large)
 
 
-def test_the_snippet_window_is_one_pass_over_the_tokens() -> None:
-    from portal_crawler.desk.snippet import CLOSE, OPEN, best_window, tokens
-
-    class Counted(list):
-        reads = 0
-
-        def __getitem__(self, index):
-            got = super().__getitem__(index)
-            Counted.reads += len(got) if isinstance(index, slice) else 1
-            return got
-
-    marked = " ".join(f"{OPEN}w{i % 64}{CLOSE}" if i % 3 == 0 else f"x{i}" for i in range(3000))
-    found = Counted(tokens(marked))
-    first, (distinct, hits) = best_window(found, 16)
-    assert len(found) == 3000 and Counted.reads <= 2 * len(found) + 16
-    assert (distinct, hits) == (6, 6) and found[first].match is not None
-
-
 def test_snippets_cut_from_a_long_body_mark_a_whole_phrase(tmp_path: Path) -> None:
     body = " ".join(f"filler{i}" for i in range(300)) + " the ring leader was arrested at dawn. " + "tail " * 50
     built = build(tmp_path / "long", [article("t900", "2023-06-01", "Long", body)])
