@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARCHIVE ?= archive
 
-.PHONY: install demo crawl test test-fast lint bench bench-quick kill-campaign clean
+.PHONY: install demo crawl test test-fast lint bench bench-quick bench-against kill-campaign clean
 
 # The exact versions of requirements.lock (every extra), then the project itself without resolving again.
 $(STAMP): pyproject.toml requirements.lock
@@ -42,6 +42,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench.run --quick
+
+# this tree against release 0.1.0's code at the same moment, on the same inputs (REF=<commit> for another)
+bench-against: $(STAMP)
+	$(BIN)/python -m bench.against $(if $(REF),--ref $(REF))
 
 kill-campaign: $(STAMP)
 	$(BIN)/python -m bench.kill_campaign

@@ -179,24 +179,25 @@ class Child:
         raise RuntimeError(f"no JSON line in the output of {' '.join(self.cmd)}:\n{self.stdout[-2000:]}")
 
 
-def child_env() -> dict[str, str]:
+def child_env(tree: Path = ROOT) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PORTAL_FAST", "PORTAL_ARCHIVE")}
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = str(tree) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
 
 
-def run_child(cmd: list[str], timeout: float = 1800, cpus: set[int] | None = None) -> Child:
+def run_child(cmd: list[str], timeout: float = 1800, cpus: set[int] | None = None, tree: Path = ROOT) -> Child:
     """Run `cmd` to completion; wall time, and CPU and peak RSS of that child (os.wait4).
 
     Linux's wait4 reports the child's usage together with that of the children it
     reaped, so a crawl's CPU includes its writer process. `cpus` pins the child
-    (and so every process it starts) to those CPUs.
+    (and so every process it starts) to those CPUs. `tree` is the source tree it runs
+    (its working directory and first import path): this one, or a release's (bench.against).
     """
     pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
         proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=child_env(), stdout=out, stderr=err, stdin=subprocess.DEVNULL, preexec_fn=pin
+            cmd, cwd=tree, env=child_env(tree), stdout=out, stderr=err, stdin=subprocess.DEVNULL, preexec_fn=pin
         )
         timer = threading.Timer(timeout, proc.kill)
         timer.start()
