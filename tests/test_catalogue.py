@@ -167,20 +167,6 @@ def test_a_reader_never_creates_or_migrates(old: Path, tmp_path: Path) -> None:
     assert old.read_bytes() == before and files(old.parent) == ["catalogue.db"]
 
 
-def test_a_reader_maps_the_file_and_a_writer_does_not(old: Path) -> None:
-    """Search reads the FTS index page by page: a reader maps it; a writer keeps I/O errors reportable."""
-    from portal_crawler.catalogue.connection import READER_MMAP_BYTES
-
-    reader, writer = Catalogue.reader(old), Catalogue(old, create=False)
-    try:
-        assert reader.conn.execute("PRAGMA mmap_size").fetchone()[0] == READER_MMAP_BYTES
-        assert writer.conn.execute("PRAGMA mmap_size").fetchone()[0] == 0
-        assert reader.article("t10000")["version"] == 2  # type: ignore[index]
-    finally:
-        reader.close()
-        writer.close()
-
-
 @pytest.mark.parametrize("content", [b"", b"these are not the bytes of a SQLite database\n" * 10])
 @pytest.mark.parametrize("opener", [Catalogue, Catalogue.reader])
 def test_empty_and_non_sqlite_files_are_refused_untouched(tmp_path: Path, content: bytes, opener) -> None:

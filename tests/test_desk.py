@@ -239,6 +239,20 @@ def test_a_query_costs_the_same_statements_whatever_its_size(catalogue) -> None:
     assert not any("snippet(" in sql for sql in small + large)
 
 
+def test_a_search_maps_a_read_only_catalogue_and_nothing_else_does(archive: Path, catalogue) -> None:
+    """Mapped pages count in resident memory and turn I/O errors into SIGBUS: only a read-only search maps."""
+    from portal_crawler.desk.search import MAPPED_BYTES
+
+    reader = Catalogue.reader(archive / "catalogue.db")
+    try:
+        assert reader.conn.execute("PRAGMA mmap_size").fetchone()[0] == 0  # a crawl's or a wacz's reader
+        assert search(reader, "heroin")[0].snippet == search(catalogue, "heroin")[0].snippet
+        assert reader.conn.execute("PRAGMA mmap_size").fetchone()[0] == MAPPED_BYTES
+        assert catalogue.conn.execute("PRAGMA mmap_size").fetchone()[0] == 0  # a writer never maps
+    finally:
+        reader.close()
+
+
 def test_snippets_cut_from_a_long_body_mark_a_whole_phrase(tmp_path: Path) -> None:
     body = " ".join(f"filler{i}" for i in range(300)) + " the ring leader was arrested at dawn. " + "tail " * 50
     built = build(tmp_path / "long", [article("t900", "2023-06-01", "Long", body)])

@@ -24,11 +24,6 @@ from portal_crawler.core.errors import ArchiveBusy, UsageProblem
 BUSY_SECONDS = 5.0  # how long a writer waits for another SQLite writer before giving up
 SQLITE_HEADER = b"SQLite format 3\x00"
 OURS = ("articles", "captures", "runs")
-# A reader maps the file instead of copying each page it reads into its cache: search reads the FTS index's
-# doclists page by page, and at 50,000 articles its median query took 4.8 instead of 5.6 ms (bench catalogue,
-# queries alternated between two connections). Readers only: SQLite turns an I/O error on a mapped page into
-# SIGBUS rather than an error, which a crawl or a repair writing the archive must be able to report.
-READER_MMAP_BYTES = 1 << 30
 
 
 class CatalogueError(UsageProblem):
@@ -161,7 +156,6 @@ def connect_reader(path: Path, busy_seconds: float) -> sqlite3.Connection:
         raise not_usable(path, str(error)) from None
     try:
         check_tables(conn, path, empty_ok=False)
-        conn.execute(f"PRAGMA mmap_size={READER_MMAP_BYTES}")
     except BaseException:
         conn.close()
         raise
