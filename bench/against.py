@@ -26,20 +26,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
 import statistics
 import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bench import search_bench
 from bench.run import PY, RESULTS, ROOT, Child, ReplicaProcess, log, run_child
 
 RELEASE_010 = "1a1439a"  # the commit of 0.1.0's README figures (issue 10)
 SEARCH_ARTICLES = 50_000
+T = TypeVar("T")
 
 
 def worktree(ref: str, where: Path) -> Path:
@@ -54,9 +54,9 @@ def drop_worktree(where: Path) -> None:
     subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(where)], capture_output=True)
 
 
-def alternate(rounds: int, trees: dict[str, Path], measure: Callable[[str, Path], float]) -> dict[str, list[float]]:
+def alternate(rounds: int, trees: dict[str, Path], measure: Callable[[str, Path], T]) -> dict[str, list[T]]:
     """`measure` each tree `rounds` times, the first tree going first in odd rounds and second in even ones."""
-    got: dict[str, list[float]] = {name: [] for name in trees}
+    got: dict[str, list[T]] = {name: [] for name in trees}
     names = list(trees)
     for number in range(rounds):
         for name in names if number % 2 == 0 else names[::-1]:
@@ -65,6 +65,7 @@ def alternate(rounds: int, trees: dict[str, Path], measure: Callable[[str, Path]
 
 
 def crawl(tree: Path, url: str, archive: Path, full: bool) -> Child:
+    """bench.run.archiving_crawl without `--summary`, which 0.1.0's crawl does not know."""
     cmd = [PY, "-m", "portal_crawler", "crawl", "--fast", "--start-url", url, "--archive", str(archive)]
     return run_child(cmd + (["--full"] if full else []), tree=tree).check(f"crawl in {tree}")
 
@@ -92,34 +93,27 @@ def bench_search(trees: dict[str, Path], work: Path, rounds: int, articles: int)
     copies = {name: work / "search" / f"{name}.db" for name in trees}  # neither tree sees the other's writes
     for copy in copies.values():
         shutil.copyfile(catalogue, copy)
-    timings: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
 
-    def measure(name: str, tree: Path) -> float:
+    def measure(name: str, tree: Path) -> dict[str, float]:
         child = run_child([PY, str(ROOT / "bench" / "against_search.py"), str(copies[name]), str(queries)], tree=tree)
         result = child.check(f"search in {tree}").last_json()
-        timings[name].append(result)
         log(f"  search, {name}: p50 {result['p50_ms']:.2f} ms, p95 {result['p95_ms']:.2f} ms")
-        return result["p50_ms"]
+        return result
 
-    alternate(rounds, trees, measure)
-    return timings
+    return alternate(rounds, trees, measure)
 
 
 def bench_nothing_new(
     trees: dict[str, Path], replica: ReplicaProcess, work: Path, rounds: int
 ) -> dict[str, list[tuple[float, int]]]:
-    got: dict[str, list[tuple[float, int]]] = {name: [] for name in trees}
-
-    def measure(name: str, tree: Path) -> float:
+    def measure(name: str, tree: Path) -> tuple[float, int]:
         replica.reset()
         child = crawl(tree, replica.listing_url, work / f"archive-{name}", full=False)
         requests = sum(replica.counts().values())
-        got[name].append((child.wall_s, requests))
         log(f"  nothing new, {name}: {requests} requests in {child.wall_s:.2f} s")
-        return child.wall_s
+        return child.wall_s, requests
 
-    alternate(rounds, trees, measure)
-    return got
+    return alternate(rounds, trees, measure)
 
 
 def compare(ref: str, rounds: int, articles: int, search_articles: int) -> dict[str, Any]:
@@ -200,7 +194,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=10_000, help="articles in the replica (default 10,000)")
     parser.add_argument("--search-articles", type=int, default=SEARCH_ARTICLES, help="articles in the search catalogue")
     args = parser.parse_args(argv)
-    random.seed(1)
     result = compare(args.ref, args.rounds, args.articles, args.search_articles)
     print(table(result))
     RESULTS.mkdir(parents=True, exist_ok=True)

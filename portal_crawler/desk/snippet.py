@@ -41,31 +41,38 @@ class Marked(NamedTuple):
     starts: list[tuple[int, int]]  # (first token, character offset) of each stretch of text between sentinels
 
 
-def pieces(marked: str) -> list[tuple[bool, str]]:
-    """(inside a match, text) of each stretch of the column between sentinels."""
+Stretch = tuple[str, list[str] | None]  # a text between sentinels; its words, case-folded, when it is a match
+
+
+def pieces(marked: str) -> list[Stretch]:
+    """Each stretch of the column between sentinels; only the matched ones are cut into words here."""
     split = _SENTINEL.split(marked)  # text, sentinel, text, ...
-    return [(i > 0 and split[i - 1] == OPEN, split[i]) for i in range(0, len(split), 2)]
+    return [(split[i], _matched(split[i]) if i and split[i - 1] == OPEN else None) for i in range(0, len(split), 2)]
 
 
-def bound(stretches: list[tuple[bool, str]], width: int) -> tuple[int, int]:
+def _matched(text: str) -> list[str]:
+    return [word.casefold() for word in _WORD.findall(text)]
+
+
+def bound(stretches: list[Stretch], width: int) -> tuple[int, int]:
     """A score no window of the column can beat: its distinct matched words and its matches, at most `width`."""
-    words = [word.casefold() for inside, text in stretches if inside for word in _WORD.findall(text)]
+    words = [word for _, matched in stretches if matched for word in matched]
     return min(len(set(words)), width), min(len(words), width)
 
 
-def read(marked: str, stretches: list[tuple[bool, str]] | None = None) -> Marked:
+def read(marked: str, stretches: list[Stretch] | None = None) -> Marked:
     """The column's tokens counted and its matches found, in one pass of the regex engine over the text."""
     at: list[int] = []
     words: list[str] = []
     starts: list[tuple[int, int]] = []
     count = offset = 0
-    for inside, piece in pieces(marked) if stretches is None else stretches:
-        found = _WORD.findall(piece)
-        if inside:
-            at.extend(range(count, count + len(found)))
-            words.extend(word.casefold() for word in found)
+    for piece, matched in pieces(marked) if stretches is None else stretches:
+        tokens = len(_WORD.findall(piece)) if matched is None else len(matched)
+        if matched is not None:
+            at.extend(range(count, count + tokens))
+            words.extend(matched)
         starts.append((count, offset))
-        count, offset = count + len(found), offset + len(piece) + 1  # + the sentinel after it
+        count, offset = count + tokens, offset + len(piece) + 1  # + the sentinel after it
     return Marked(marked, count, at, words, starts)
 
 
